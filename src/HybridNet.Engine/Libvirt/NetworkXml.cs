@@ -1,0 +1,172 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Xml.Linq;
+using HybridNet.Engine.Addressing;
+
+namespace HybridNet.Engine.Libvirt;
+
+/// <summary>Builds and reads the libvirt network XML of a hybrid bridge.</summary>
+public static class NetworkXml
+{
+    /// <summary>Namespace of HybridNet's element inside the network's metadata.</summary>
+    public static readonly XNamespace MetadataNamespace = "https://hybridnet.dev/xmlns/libvirt/bridge/1";
+
+    /// <summary>
+    /// Builds the definition of an isolated libvirt network that owns the Linux bridge: no
+    /// forward element, so libvirt adds no NAT; the gateway address on the bridge; DHCP only
+    /// from the VM pool; names under the bridge's DNS domain answered locally.
+    /// </summary>
+    public static string Build(BridgeDefinition definition)
+    {
+        var plan = definition.Plan;
+        var metadata = new XElement(MetadataNamespace + "bridge",
+            new XAttribute(XNamespace.Xmlns + "hybridnet", MetadataNamespace),
+            new XAttribute("version", "1"),
+            new XElement(MetadataNamespace + "subnet", plan.Subnet.ToString()),
+            new XElement(MetadataNamespace + "gateway", Ipv4Subnet.Format(plan.Gateway)),
+            new XElement(MetadataNamespace + "vmPool", plan.VmPool.ToString()),
+            new XElement(MetadataNamespace + "containerPool", plan.ContainerPool.ToString()),
+            new XElement(MetadataNamespace + "staticRange", plan.StaticRange?.ToString() ?? string.Empty),
+            new XElement(MetadataNamespace + "dockerNetwork", definition.DockerNetwork));
+
+        var network = new XElement("network",
+            new XElement("name", definition.Name),
+            new XElement("metadata", metadata),
+            new XElement("bridge",
+                new XAttribute("name", definition.Name),
+                new XAttribute("stp", "off"),
+                new XAttribute("delay", "0")),
+            new XElement("mtu", new XAttribute("size", definition.Mtu.ToString(CultureInfo.InvariantCulture))),
+            new XElement("domain",
+                new XAttribute("name", definition.DnsDomain),
+                new XAttribute("localOnly", "yes")),
+            new XElement("ip",
+                new XAttribute("address", Ipv4Subnet.Format(plan.Gateway)),
+                new XAttribute("prefix", plan.Subnet.PrefixLength.ToString(CultureInfo.InvariantCulture)),
+                new XElement("dhcp",
+                    new XElement("range",
+                        new XAttribute("start", Ipv4Subnet.Format(plan.VmPool.First)),
+                        new XAttribute("end", Ipv4Subnet.Format(plan.VmPool.Last))),
+                    definition.Reservations.Select(ReservationElement))));
+        return network.ToString();
+    }
+
+    /// <summary>The ip-dhcp-host element `virsh net-update` takes for one reservation.</summary>
+    public static string ReservationXml(DhcpReservation reservation) => ReservationElement(reservation).ToString();
+
+    /// <summary>The dns-host element `virsh net-update` takes for one name record.</summary>
+    public static string DnsHostXml(DnsHostRecord record) =>
+        new XElement("host",
+            new XAttribute("ip", Ipv4Subnet.Format(record.Address)),
+            record.HostNames.Select(n => new XElement("hostname", n))).ToString();
+
+    /// <summary>
+    /// Reads a network definition. Returns null when the network carries no HybridNet metadata,
+    /// which means HybridNet did not create it and must not change it.
+    /// </summary>
+    public static BridgeDefinition? Parse(string xml)
+    {
+        var network = XElement.Parse(xml);
+        var name = network.Element("name")?.Value ?? string.Empty;
+        var metadata = network.Element("metadata")?.Element(MetadataNamespace + "bridge");
+        if (metadata is null)
+        {
+            return null;
+        }
+
+        string Meta(string element) => metadata.Element(MetadataNamespace + element)?.Value ?? string.Empty;
+
+        var subnet = Ipv4Subnet.Parse(Meta("subnet"));
+        Ipv4Subnet.TryParseAddress(Meta("gateway"), out var gateway);
+        Ipv4Range.TryParse(Meta("vmPool"), out var vmPool);
+        var containerPool = Ipv4Subnet.Parse(Meta("containerPool"));
+        Ipv4Range? staticRange = Ipv4Range.TryParse(Meta("staticRange"), out var statics) ? statics : null;
+        var plan = new AddressPlan(subnet, gateway, vmPool, containerPool, staticRange);
+
+        var mtuText = network.Element("mtu")?.Attribute("size")?.Value;
+        var mtu = int.TryParse(mtuText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsedMtu)
+            ? parsedMtu
+            : 1500;
+        var domain = network.Element("domain")?.Attribute("name")?.Value ?? string.Empty;
+
+        var ip = network.Elements("ip").FirstOrDefault(e => e.Attribute("family")?.Value is null or "ipv4");
+        var reservations = new List<DhcpReservation>();
+        foreach (var host in ip?.Element("dhcp")?.Elements("host") ?? Enumerable.Empty<XElement>())
+        {
+            if (host.Attribute("mac")?.Value is { } mac
+                && Ipv4Subnet.TryParseAddress(host.Attribute("ip")?.Value, out var address))
+            {
+                reservations.Add(new DhcpReservation(mac.ToLowerInvariant(), host.Attribute("name")?.Value, address));
+            }
+        }
+
+        var dnsHosts = new List<DnsHostRecord>();
+        foreach (var host in network.Element("dns")?.Elements("host") ?? Enumerable.Empty<XElement>())
+        {
+            if (Ipv4Subnet.TryParseAddress(host.Attribute("ip")?.Value, out var address))
+            {
+                dnsHosts.Add(new DnsHostRecord(address, host.Elements("hostname").Select(h => h.Value).ToList()));
+            }
+        }
+
+        return new BridgeDefinition(name, plan, mtu, domain, Meta("dockerNetwork"))
+        {
+            Reservations = reservations,
+            DnsHosts = dnsHosts,
+        };
+    }
+
+    /// <summary>Reads the bridge device and IPv4 subnets of any libvirt network, ours or not.</summary>
+    public static (string? Bridge, IReadOnlyList<Ipv4Subnet> Subnets) ReadBridgeAndSubnets(string xml)
+    {
+        var network = XElement.Parse(xml);
+        var bridge = network.Element("bridge")?.Attribute("name")?.Value;
+        var subnets = new List<Ipv4Subnet>();
+        foreach (var ip in network.Elements("ip"))
+        {
+            if (ip.Attribute("family")?.Value is { } family && family != "ipv4")
+            {
+                continue;
+            }
+
+            if (!Ipv4Subnet.TryParseAddress(ip.Attribute("address")?.Value, out var address))
+            {
+                continue;
+            }
+
+            var prefix = ip.Attribute("prefix")?.Value;
+            var netmask = ip.Attribute("netmask")?.Value;
+            int length;
+            if (prefix is not null && int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                length = p;
+            }
+            else if (netmask is not null && Ipv4Subnet.TryParseAddress(netmask, out var mask))
+            {
+                length = 32 - System.Numerics.BitOperations.TrailingZeroCount(mask == 0 ? 1UL << 32 : mask);
+            }
+            else
+            {
+                length = 24;
+            }
+
+            subnets.Add(new Ipv4Subnet(address, Math.Clamp(length, 0, 32)));
+        }
+
+        return (bridge, subnets);
+    }
+
+    private static XElement ReservationElement(DhcpReservation reservation)
+    {
+        var host = new XElement("host", new XAttribute("mac", reservation.MacAddress));
+        if (!string.IsNullOrEmpty(reservation.Name))
+        {
+            host.Add(new XAttribute("name", reservation.Name));
+        }
+
+        host.Add(new XAttribute("ip", Ipv4Subnet.Format(reservation.Address)));
+        return host;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Collections.Generic;
+
+namespace HybridNet.Engine;
+
+/// <summary>Overall condition of a hybrid bridge.</summary>
+public enum BridgeHealth
+{
+    Active,
+    Degraded,
+    Inactive,
+}
+
+/// <summary>A hybrid bridge's definition together with what is live on the host now.</summary>
+public sealed record BridgeState(
+    BridgeDefinition Definition,
+    bool LibvirtActive,
+    bool LibvirtAutostart,
+    string? DockerNetworkId,
+    bool BridgeDevicePresent,
+    int? DeviceMtu,
+    BridgeHealth Health,
+    IReadOnlyList<string> Problems);
+
+/// <summary>A VM NIC or container endpoint on a hybrid bridge.</summary>
+public sealed record EndpointState(
+    EndpointKind Kind,
+    string Name,
+    string Bridge,
+    string? IPAddress,
+    string? MacAddress,
+    string? HostInterface,
+    string? Id,
+    bool Running,
+    int? ContainerPid,
+    bool HasGuestAgent);

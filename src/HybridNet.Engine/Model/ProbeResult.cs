@@ -1,0 +1,32 @@
+using System;
+
+namespace HybridNet.Engine;
+
+/// <summary>Outcome of one probe.</summary>
+public enum ProbeStatus
+{
+    Reachable,
+    Unreachable,
+    Inconclusive,
+}
+
+/// <summary>The party a probe starts from or goes to.</summary>
+public sealed record ProbeEndpoint(
+    EndpointKind Kind,
+    string Name,
+    string? Address,
+    int? ContainerPid,
+    bool HasGuestAgent,
+    bool Running);
+
+/// <summary>One directed probe from a source's own network stack to a target address.</summary>
+public sealed record ProbeResult(
+    string Source,
+    EndpointKind SourceKind,
+    string Target,
+    EndpointKind TargetKind,
+    string? TargetAddress,
+    string Protocol,
+    ProbeStatus Status,
+    double? LatencyMs,
+    string Detail);

@@ -1,0 +1,378 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using HybridNet.Engine.Addressing;
+using HybridNet.Engine.Docker;
+using HybridNet.Engine.Libvirt;
+
+namespace HybridNet.Engine.Operations;
+
+/// <summary>What the user asked New-HybridBridge for; null parts take the defaults.</summary>
+public sealed record NewBridgeRequest(
+    string Name,
+    Ipv4Subnet? Subnet,
+    IReadOnlyList<Ipv4Subnet> SubnetPool,
+    int SubnetPrefixLength,
+    int Mtu,
+    string? DnsDomain,
+    uint? Gateway,
+    Ipv4Range? VmRange,
+    Ipv4Subnet? ContainerRange,
+    Ipv4Range? StaticRange);
+
+/// <summary>The steps that create a bridge, or the bridge that already matches the request.</summary>
+public sealed record CreatePlan(BridgeDefinition Definition, IReadOnlyList<ChangeStep> Steps, BridgeState? Existing);
+
+/// <summary>Creates, reads and removes hybrid bridges.</summary>
+public sealed class BridgeOperations
+{
+    /// <summary>Label on every Docker network HybridNet creates; its value is the bridge name.</summary>
+    public const string DockerLabel = "dev.hybridnet.bridge";
+
+    /// <summary>Where New-HybridBridge looks for a free subnet when none is given.</summary>
+    public static readonly Ipv4Subnet DefaultSubnetPool = Ipv4Subnet.Parse("10.213.0.0/16");
+
+    private readonly EngineContext _context;
+
+    public BridgeOperations(EngineContext context)
+    {
+        _context = context;
+    }
+
+    public static string DefaultDnsDomain(string bridge) => bridge.ToLowerInvariant() + ".internal";
+
+    /// <summary>Reads the stored definition, or null when no libvirt network has that name.</summary>
+    public async Task<BridgeDefinition?> ReadDefinitionAsync(string name, CancellationToken cancellationToken)
+    {
+        var xml = await _context.Virsh.GetNetworkXmlAsync(name, inactive: true, cancellationToken).ConfigureAwait(false);
+        if (xml is null)
+        {
+            return null;
+        }
+
+        return NetworkXml.Parse(xml) ?? new BridgeDefinition(
+            name, AddressPlan.CreateDefault(Ipv4Subnet.Parse("10.0.0.0/24")), 0, string.Empty, string.Empty)
+        {
+            ManagedByHybridNet = false,
+        };
+    }
+
+    /// <summary>Reads a bridge HybridNet manages, or fails with BridgeNotFound.</summary>
+    public async Task<BridgeDefinition> RequireDefinitionAsync(string name, CancellationToken cancellationToken)
+    {
+        var definition = await ReadDefinitionAsync(name, cancellationToken).ConfigureAwait(false);
+        if (definition is null || !definition.ManagedByHybridNet)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeNotFound,
+                FailureKind.ObjectNotFound,
+                name,
+                Messages.BridgeNotFound(name),
+                Messages.BridgeNotFoundAction);
+        }
+
+        return definition;
+    }
+
+    /// <summary>Lists every hybrid bridge, optionally only the names matching a filter.</summary>
+    public async Task<IReadOnlyList<BridgeState>> ListAsync(Func<string, bool> nameFilter, CancellationToken cancellationToken)
+    {
+        var all = await _context.Virsh.ListNetworksAsync(includeInactive: true, cancellationToken).ConfigureAwait(false);
+        var active = await _context.Virsh.ListNetworksAsync(includeInactive: false, cancellationToken).ConfigureAwait(false);
+        var states = new List<BridgeState>();
+        foreach (var name in all.Where(nameFilter))
+        {
+            var definition = await ReadDefinitionAsync(name, cancellationToken).ConfigureAwait(false);
+            if (definition is { ManagedByHybridNet: true })
+            {
+                states.Add(await ReadStateAsync(definition, active.Contains(name), cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return states;
+    }
+
+    public async Task<BridgeState> GetStateAsync(string name, CancellationToken cancellationToken)
+    {
+        var definition = await RequireDefinitionAsync(name, cancellationToken).ConfigureAwait(false);
+        var active = await _context.Virsh.ListNetworksAsync(includeInactive: false, cancellationToken).ConfigureAwait(false);
+        return await ReadStateAsync(definition, active.Contains(name), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Validates a New-HybridBridge request against the host and returns the steps that create
+    /// it. Nothing changes here. When a bridge of that name already exists with the same
+    /// settings, the plan has no steps and carries the existing bridge.
+    /// </summary>
+    public async Task<CreatePlan> PlanCreateAsync(NewBridgeRequest request, CancellationToken cancellationToken)
+    {
+        NameRules.ValidateBridgeName(request.Name);
+        var domain = request.DnsDomain ?? DefaultDnsDomain(request.Name);
+        NameRules.ValidateDnsDomain(domain);
+        await _context.Virsh.EnsureReachableAsync(cancellationToken).ConfigureAwait(false);
+        await _context.Docker.EnsureReachableAsync(cancellationToken).ConfigureAwait(false);
+
+        var existing = await ReadDefinitionAsync(request.Name, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return await PlanForExistingAsync(request, existing, domain, cancellationToken).ConfigureAwait(false);
+        }
+
+        var occupied = await SubnetSurvey.CollectAsync(_context, cancellationToken).ConfigureAwait(false);
+        await EnsureNameFreeAsync(request.Name, occupied, cancellationToken).ConfigureAwait(false);
+
+        Ipv4Subnet subnet;
+        if (request.Subnet is { } requested)
+        {
+            var clash = occupied.FirstOrDefault(o => o.Subnet.Overlaps(requested));
+            if (clash is not null)
+            {
+                throw new HybridNetException(
+                    ErrorIds.SubnetInUse,
+                    FailureKind.ResourceExists,
+                    requested.ToString(),
+                    Messages.SubnetInUse(requested.ToString(), clash.Describe()),
+                    Messages.SubnetInUseAction);
+            }
+
+            subnet = requested;
+        }
+        else
+        {
+            subnet = SubnetSurvey.PickFree(request.SubnetPool, request.SubnetPrefixLength, occupied)
+                ?? throw new HybridNetException(
+                    ErrorIds.SubnetInUse,
+                    FailureKind.ResourceUnavailable,
+                    string.Join(", ", request.SubnetPool),
+                    Messages.NoFreeSubnet(string.Join(", ", request.SubnetPool), request.SubnetPrefixLength),
+                    Messages.SubnetInUseAction);
+        }
+
+        var plan = AddressPlan.Create(subnet, request.Gateway, request.VmRange, request.ContainerRange, request.StaticRange);
+        var definition = new BridgeDefinition(request.Name, plan, request.Mtu, domain, request.Name);
+        return new CreatePlan(definition, CreateSteps(definition), null);
+    }
+
+    /// <summary>The ordered steps that bring a defined bridge into existence, each with its undo.</summary>
+    public IReadOnlyList<ChangeStep> CreateSteps(BridgeDefinition definition)
+    {
+        var virsh = _context.Virsh;
+        var name = definition.Name;
+        var xml = NetworkXml.Build(definition);
+        var spec = DockerSpec(definition);
+        return new List<ChangeStep>
+        {
+            new(name, $"Define libvirt network '{name}' owning bridge {name} ({definition.Plan.Subnet})",
+                virsh.CommandLine("net-define", "<network XML>"),
+                ct => virsh.DefineNetworkAsync(xml, ct),
+                ct => virsh.UndefineNetworkAsync(name, ct)),
+            new(name, $"Start libvirt network '{name}' (bridge {name}, gateway {Ipv4Subnet.Format(definition.Plan.Gateway)}, DHCP {definition.Plan.VmPool})",
+                virsh.CommandLine("net-start", name),
+                ct => virsh.StartNetworkAsync(name, ct),
+                ct => virsh.DestroyNetworkAsync(name, ct)),
+            new(name, $"Mark libvirt network '{name}' to start with libvirtd",
+                virsh.CommandLine("net-autostart", name),
+                ct => virsh.SetNetworkAutostartAsync(name, ct),
+                null),
+            new(name, $"Create Docker network '{name}' on bridge {name} with container range {definition.Plan.ContainerPool}",
+                $"POST {_context.Docker.Host}/networks/create name={name} subnet={spec.Subnet} ip-range={spec.IPRange} bridge={name}",
+                async ct => await _context.Docker.CreateNetworkAsync(spec, ct).ConfigureAwait(false),
+                ct => _context.Docker.RemoveNetworkAsync(name, ct)),
+        };
+    }
+
+    public static DockerNetworkSpec DockerSpec(BridgeDefinition definition) => new(
+        definition.DockerNetwork,
+        definition.Name,
+        definition.Plan.Subnet.ToString(),
+        Ipv4Subnet.Format(definition.Plan.Gateway),
+        definition.Plan.ContainerPool.ToString(),
+        definition.Mtu,
+        Masquerade: false,
+        new Dictionary<string, string> { [DockerLabel] = definition.Name });
+
+    /// <summary>
+    /// The steps that remove the bridge's Docker network and libvirt network. Members must be
+    /// disconnected first. The Linux bridge goes with the libvirt network that owns it; Docker
+    /// never deletes a bridge it did not create, so the order cannot leave guests cut off.
+    /// </summary>
+    public async Task<IReadOnlyList<ChangeStep>> RemoveStepsAsync(BridgeDefinition definition, CancellationToken cancellationToken)
+    {
+        var name = definition.Name;
+        var steps = new List<ChangeStep>();
+        var dockerNetwork = await _context.Docker.InspectNetworkAsync(definition.DockerNetwork, cancellationToken)
+            .ConfigureAwait(false);
+        if (dockerNetwork is not null && dockerNetwork.Labels.TryGetValue(DockerLabel, out var owner) && owner == name)
+        {
+            steps.Add(new ChangeStep(name, $"Remove Docker network '{dockerNetwork.Name}'",
+                $"DELETE {_context.Docker.Host}/networks/{dockerNetwork.Id}",
+                ct => _context.Docker.RemoveNetworkAsync(dockerNetwork.Id, ct),
+                null));
+        }
+
+        var active = await _context.Virsh.ListNetworksAsync(includeInactive: false, cancellationToken).ConfigureAwait(false);
+        if (active.Contains(name))
+        {
+            steps.Add(new ChangeStep(name, $"Stop libvirt network '{name}' and delete bridge {name}",
+                _context.Virsh.CommandLine("net-destroy", name),
+                ct => _context.Virsh.DestroyNetworkAsync(name, ct),
+                null));
+        }
+
+        steps.Add(new ChangeStep(name, $"Delete the definition of libvirt network '{name}'",
+            _context.Virsh.CommandLine("net-undefine", name),
+            ct => _context.Virsh.UndefineNetworkAsync(name, ct),
+            null));
+        return steps;
+    }
+
+    private async Task<CreatePlan> PlanForExistingAsync(
+        NewBridgeRequest request, BridgeDefinition existing, string domain, CancellationToken cancellationToken)
+    {
+        if (!existing.ManagedByHybridNet)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeNameInUse,
+                FailureKind.ResourceExists,
+                request.Name,
+                Messages.BridgeNameInUse(request.Name, $"libvirt network '{request.Name}'"),
+                Messages.BridgeNameInUseAction);
+        }
+
+        var differences = new List<string>();
+        if (request.Subnet is { } subnet && subnet != existing.Plan.Subnet)
+        {
+            differences.Add($"subnet {existing.Plan.Subnet}, not {subnet}");
+        }
+
+        if (request.Mtu != existing.Mtu)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"MTU {existing.Mtu}, not {request.Mtu}"));
+        }
+
+        if (request.DnsDomain is not null && !string.Equals(domain, existing.DnsDomain, StringComparison.OrdinalIgnoreCase))
+        {
+            differences.Add($"DNS domain {existing.DnsDomain}, not {domain}");
+        }
+
+        if (request.VmRange is { } vm && vm != existing.Plan.VmPool)
+        {
+            differences.Add($"VM pool {existing.Plan.VmPool}, not {vm}");
+        }
+
+        if (request.ContainerRange is { } containers && containers != existing.Plan.ContainerPool)
+        {
+            differences.Add($"container pool {existing.Plan.ContainerPool}, not {containers}");
+        }
+
+        if (differences.Count > 0)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeConflict,
+                FailureKind.ResourceExists,
+                request.Name,
+                Messages.BridgeConflict(request.Name, string.Join("; ", differences)),
+                Messages.BridgeConflictAction);
+        }
+
+        var state = await GetStateAsync(request.Name, cancellationToken).ConfigureAwait(false);
+        return new CreatePlan(existing, Array.Empty<ChangeStep>(), state);
+    }
+
+    private async Task EnsureNameFreeAsync(string name, IReadOnlyList<OccupiedSubnet> occupied, CancellationToken cancellationToken)
+    {
+        var link = await _context.Ip.GetLinkAsync(name, cancellationToken).ConfigureAwait(false);
+        if (link is not null)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeNameInUse,
+                FailureKind.ResourceExists,
+                name,
+                Messages.BridgeNameInUse(name, $"the existing network interface '{name}'"),
+                Messages.BridgeNameInUseAction);
+        }
+
+        var docker = await _context.Docker.InspectNetworkAsync(name, cancellationToken).ConfigureAwait(false);
+        if (docker is not null)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeNameInUse,
+                FailureKind.ResourceExists,
+                name,
+                Messages.BridgeNameInUse(name, $"the Docker network '{docker.Name}'"),
+                Messages.BridgeNameInUseAction);
+        }
+
+        var sameBridge = occupied.FirstOrDefault(o => o.Device == name);
+        if (sameBridge is not null)
+        {
+            throw new HybridNetException(
+                ErrorIds.BridgeNameInUse,
+                FailureKind.ResourceExists,
+                name,
+                Messages.BridgeNameInUse(name, sameBridge.Describe()),
+                Messages.BridgeNameInUseAction);
+        }
+    }
+
+    private async Task<BridgeState> ReadStateAsync(BridgeDefinition definition, bool libvirtActive, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var link = await _context.Ip.GetLinkAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+        DockerNetworkInfo? docker = null;
+        try
+        {
+            docker = await _context.Docker.InspectNetworkAsync(definition.DockerNetwork, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HybridNetException ex) when (ex.ErrorId is ErrorIds.DockerUnreachable or ErrorIds.DockerPermissionDenied)
+        {
+            problems.Add($"Docker is not reachable: {ex.Message}");
+        }
+
+        if (!libvirtActive)
+        {
+            problems.Add($"libvirt network '{definition.Name}' is not running");
+        }
+
+        if (link is null)
+        {
+            problems.Add($"bridge device '{definition.Name}' is missing");
+        }
+        else
+        {
+            var gateway = Ipv4Subnet.Format(definition.Plan.Gateway) + "/" + definition.Plan.Subnet.PrefixLength.ToString(CultureInfo.InvariantCulture);
+            if (!link.IPv4Cidrs.Contains(gateway))
+            {
+                problems.Add($"bridge device '{definition.Name}' does not carry the gateway address {gateway}");
+            }
+
+            if (link.Mtu != definition.Mtu)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"bridge device MTU is {link.Mtu}, the definition says {definition.Mtu}"));
+            }
+        }
+
+        if (docker is null && problems.All(p => !p.StartsWith("Docker is not reachable", StringComparison.Ordinal)))
+        {
+            problems.Add($"Docker network '{definition.DockerNetwork}' is missing");
+        }
+
+        var autostart = false;
+        var info = await _context.Virsh.RunAsync(cancellationToken, "net-info", definition.Name).ConfigureAwait(false);
+        if (info.Succeeded)
+        {
+            // net-info prints "Autostart:      yes"; libvirt offers no structured form of it.
+            autostart = info.StandardOutput.Split('\n').Any(l =>
+                l.StartsWith("Autostart:", StringComparison.Ordinal) && l.TrimEnd().EndsWith("yes", StringComparison.Ordinal));
+        }
+
+        var health = !libvirtActive && link is null ? BridgeHealth.Inactive
+            : problems.Count == 0 ? BridgeHealth.Active
+            : BridgeHealth.Degraded;
+        return new BridgeState(definition, libvirtActive, autostart, docker?.Id, link is not null, link?.Mtu, health, problems);
+    }
+}

@@ -1,0 +1,70 @@
+using System;
+using HybridNet.Engine.Docker;
+using HybridNet.Engine.Host;
+using HybridNet.Engine.Libvirt;
+
+namespace HybridNet.Engine.Operations;
+
+/// <summary>Connection settings shared by every engine call of one cmdlet invocation.</summary>
+public sealed record EngineSettings(string LibvirtUri, string? DockerHost, TimeSpan Timeout)
+{
+    /// <summary>Default timeout of each external command and Docker API call.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Reads HYBRIDNET_LIBVIRT_URI (then LIBVIRT_DEFAULT_URI, then qemu:///system) and
+    /// DOCKER_HOST from the environment.
+    /// </summary>
+    public static EngineSettings FromEnvironment(TimeSpan? timeout = null)
+    {
+        var uri = Environment.GetEnvironmentVariable("HYBRIDNET_LIBVIRT_URI");
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            uri = Environment.GetEnvironmentVariable("LIBVIRT_DEFAULT_URI");
+        }
+
+        return new EngineSettings(
+            string.IsNullOrWhiteSpace(uri) ? "qemu:///system" : uri,
+            Environment.GetEnvironmentVariable("DOCKER_HOST"),
+            timeout ?? DefaultTimeout);
+    }
+}
+
+/// <summary>The adapters one operation uses, created once per cmdlet invocation.</summary>
+public sealed class EngineContext : IDisposable
+{
+    private readonly Lazy<DockerEngine> _docker;
+
+    public EngineContext(EngineSettings settings, IEngineLog log, ICommandRunner? runner = null)
+    {
+        Settings = settings;
+        Log = log;
+        Runner = runner ?? new CliCommandRunner(log);
+        Ip = new IpRoute2(Runner, settings.Timeout);
+        Virsh = new Virsh(Runner, settings.LibvirtUri, settings.Timeout);
+        Agent = new GuestAgent(Virsh);
+        _docker = new Lazy<DockerEngine>(() => new DockerEngine(settings.DockerHost, settings.Timeout, log));
+    }
+
+    public EngineSettings Settings { get; }
+
+    public IEngineLog Log { get; }
+
+    public ICommandRunner Runner { get; }
+
+    public IpRoute2 Ip { get; }
+
+    public Virsh Virsh { get; }
+
+    public GuestAgent Agent { get; }
+
+    public DockerEngine Docker => _docker.Value;
+
+    public void Dispose()
+    {
+        if (_docker.IsValueCreated)
+        {
+            _docker.Value.Dispose();
+        }
+    }
+}

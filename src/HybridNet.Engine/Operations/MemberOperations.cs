@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using HybridNet.Engine.Addressing;
+using HybridNet.Engine.Docker;
+using HybridNet.Engine.Libvirt;
+
+namespace HybridNet.Engine.Operations;
+
+/// <summary>Finds the VMs and containers on a hybrid bridge and the addresses they hold.</summary>
+public sealed class MemberOperations
+{
+    private readonly EngineContext _context;
+
+    public MemberOperations(EngineContext context)
+    {
+        _context = context;
+    }
+
+    public async Task<IReadOnlyList<EndpointState>> ListAsync(BridgeDefinition bridge, CancellationToken cancellationToken)
+    {
+        var members = new List<EndpointState>();
+        members.AddRange(await ListVmsAsync(bridge, cancellationToken).ConfigureAwait(false));
+        members.AddRange(await ListContainersAsync(bridge, cancellationToken).ConfigureAwait(false));
+        return members;
+    }
+
+    /// <summary>Lists every NIC of every domain (running or shut off) whose source is this network.</summary>
+    public async Task<IReadOnlyList<EndpointState>> ListVmsAsync(BridgeDefinition bridge, CancellationToken cancellationToken)
+    {
+        var endpoints = new List<EndpointState>();
+        var leases = LeaseFile.Read(bridge.Name);
+        foreach (var name in await _context.Virsh.ListDomainsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            endpoints.AddRange(await DescribeVmAsync(bridge, name, leases, cancellationToken).ConfigureAwait(false));
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>Describes the NICs one domain has on the bridge; empty when it has none.</summary>
+    public async Task<IReadOnlyList<EndpointState>> DescribeVmAsync(
+        BridgeDefinition bridge, string domain, IReadOnlyList<DhcpLease>? leases, CancellationToken cancellationToken)
+    {
+        var xml = await _context.Virsh.GetDomainXmlAsync(domain, inactive: false, cancellationToken).ConfigureAwait(false);
+        if (xml is null)
+        {
+            return Array.Empty<EndpointState>();
+        }
+
+        var info = DomainXml.Parse(xml);
+        var nics = info.Interfaces.Where(i => i.SourceNetwork == bridge.Name || i.SourceBridge == bridge.Name).ToList();
+        if (nics.Count == 0)
+        {
+            return Array.Empty<EndpointState>();
+        }
+
+        var state = await _context.Virsh.GetDomainStateAsync(info.Name, cancellationToken).ConfigureAwait(false);
+        var running = state.StartsWith("running", StringComparison.Ordinal);
+        leases ??= LeaseFile.Read(bridge.Name);
+        return nics.Select(nic => new EndpointState(
+                EndpointKind.VM,
+                info.Name,
+                bridge.Name,
+                AddressOfMac(bridge, leases, nic.MacAddress),
+                nic.MacAddress,
+                running ? nic.TargetDevice : null,
+                info.Uuid,
+                running,
+                null,
+                info.HasGuestAgentChannel))
+            .ToList();
+    }
+
+    public async Task<IReadOnlyList<EndpointState>> ListContainersAsync(BridgeDefinition bridge, CancellationToken cancellationToken)
+    {
+        var network = await _context.Docker.InspectNetworkAsync(bridge.DockerNetwork, cancellationToken).ConfigureAwait(false);
+        if (network is null)
+        {
+            return Array.Empty<EndpointState>();
+        }
+
+        var endpoints = new List<EndpointState>();
+        foreach (var endpoint in network.Endpoints)
+        {
+            var container = await _context.Docker.InspectContainerAsync(endpoint.ContainerId, cancellationToken)
+                .ConfigureAwait(false);
+            if (container is not null)
+            {
+                endpoints.Add(await DescribeContainerAsync(bridge, container, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Describes a container's endpoint on the bridge, including the host side of its veth pair,
+    /// which is found by reading the peer index of the container's interface from inside its
+    /// network namespace.
+    /// </summary>
+    public async Task<EndpointState> DescribeContainerAsync(
+        BridgeDefinition bridge, ContainerInfo container, CancellationToken cancellationToken)
+    {
+        var attachment = container.Networks.FirstOrDefault(n => n.NetworkName == bridge.DockerNetwork);
+        string? hostInterface = null;
+        if (container.Running && container.Pid > 0 && attachment?.MacAddress is { } mac)
+        {
+            var inside = await _context.Ip.GetLinksAsync(cancellationToken, container.Pid).ConfigureAwait(false);
+            var peerIndex = inside.FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.PeerIndex;
+            if (peerIndex is { } index)
+            {
+                var host = await _context.Ip.GetLinksAsync(cancellationToken).ConfigureAwait(false);
+                hostInterface = host.FirstOrDefault(l => l.Index == index)?.Name;
+            }
+        }
+
+        return new EndpointState(
+            EndpointKind.Container,
+            container.Name,
+            bridge.Name,
+            attachment?.IPAddress,
+            attachment?.MacAddress,
+            hostInterface,
+            container.Id,
+            container.Running,
+            container.Running ? container.Pid : null,
+            false);
+    }
+
+    /// <summary>
+    /// Names who holds an address on the bridge, or returns null when nobody does. Sources:
+    /// the gateway, DHCP reservations, dnsmasq leases, Docker endpoints and the bridge's
+    /// neighbour table.
+    /// </summary>
+    public async Task<string?> FindHolderAsync(BridgeDefinition bridge, uint address, CancellationToken cancellationToken)
+    {
+        if (address == bridge.Plan.Gateway)
+        {
+            return $"the bridge gateway of '{bridge.Name}'";
+        }
+
+        var reservation = bridge.Reservations.FirstOrDefault(r => r.Address == address);
+        if (reservation is not null)
+        {
+            return $"the DHCP reservation of {reservation.Name ?? "an unnamed VM"} (MAC {reservation.MacAddress})";
+        }
+
+        var lease = LeaseFile.Read(bridge.Name).FirstOrDefault(l => l.Address == address);
+        if (lease is not null)
+        {
+            return $"the DHCP lease of {lease.HostName ?? "an unnamed guest"} (MAC {lease.MacAddress})";
+        }
+
+        var network = await _context.Docker.InspectNetworkAsync(bridge.DockerNetwork, cancellationToken).ConfigureAwait(false);
+        var text = Ipv4Subnet.Format(address);
+        var endpoint = network?.Endpoints.FirstOrDefault(e => e.IPv4Cidr?.Split('/')[0] == text);
+        if (endpoint is not null)
+        {
+            return $"container '{endpoint.ContainerName}'";
+        }
+
+        var neighbour = await FindNeighbourAsync(bridge.Name, text, cancellationToken).ConfigureAwait(false);
+        return neighbour is null ? null : $"an unknown host with MAC {neighbour} (neighbour table of {bridge.Name})";
+    }
+
+    /// <summary>Every address the bridge's allocators or members already hold.</summary>
+    public async Task<ISet<uint>> CollectUsedAddressesAsync(BridgeDefinition bridge, CancellationToken cancellationToken)
+    {
+        var used = new HashSet<uint> { bridge.Plan.Gateway };
+        used.UnionWith(bridge.Reservations.Select(r => r.Address));
+        used.UnionWith(LeaseFile.Read(bridge.Name).Select(l => l.Address));
+        var network = await _context.Docker.InspectNetworkAsync(bridge.DockerNetwork, cancellationToken).ConfigureAwait(false);
+        foreach (var endpoint in network?.Endpoints ?? Array.Empty<DockerEndpointInfo>())
+        {
+            if (endpoint.IPv4Cidr is not null && Ipv4Subnet.TryParseAddress(endpoint.IPv4Cidr.Split('/')[0], out var address))
+            {
+                used.Add(address);
+            }
+        }
+
+        return used;
+    }
+
+    private async Task<string?> FindNeighbourAsync(string device, string address, CancellationToken cancellationToken)
+    {
+        var result = await _context.Runner.RunAsync(
+                "ip", new[] { "-j", "-4", "neigh", "show", "dev", device }, _context.Settings.Timeout, cancellationToken)
+            .ConfigureAwait(false);
+        if (!result.Succeeded || string.IsNullOrWhiteSpace(result.StandardOutput))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(result.StandardOutput);
+        foreach (var entry in document.RootElement.EnumerateArray())
+        {
+            var state = entry.TryGetProperty("state", out var states) ? states.ToString() : string.Empty;
+            if (entry.TryGetProperty("dst", out var dst) && dst.GetString() == address
+                && entry.TryGetProperty("lladdr", out var mac)
+                && !state.Contains("FAILED", StringComparison.Ordinal)
+                && !state.Contains("INCOMPLETE", StringComparison.Ordinal))
+            {
+                return mac.GetString();
+            }
+        }
+
+        return null;
+    }
+
+    private static string? AddressOfMac(BridgeDefinition bridge, IReadOnlyList<DhcpLease> leases, string? mac)
+    {
+        if (mac is null)
+        {
+            return null;
+        }
+
+        var reservation = bridge.Reservations.FirstOrDefault(r => r.MacAddress == mac);
+        if (reservation is not null)
+        {
+            return Ipv4Subnet.Format(reservation.Address);
+        }
+
+        var lease = leases.Where(l => l.MacAddress == mac).OrderByDescending(l => l.ExpiryTime).FirstOrDefault();
+        return lease is null ? null : Ipv4Subnet.Format(lease.Address);
+    }
+}

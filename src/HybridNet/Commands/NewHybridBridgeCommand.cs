@@ -1,0 +1,102 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using HybridNet.Completers;
+using HybridNet.Engine.Addressing;
+using HybridNet.Engine.Operations;
+using HybridNet.Internal;
+
+namespace HybridNet.Commands;
+
+/// <summary>
+/// Creates a hybrid bridge: a persistent, autostarted libvirt network that owns the Linux
+/// bridge and serves DHCP to guests, and a Docker network over the same bridge whose container
+/// range does not overlap the guests' pool.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(HybridBridge))]
+public sealed class NewHybridBridgeCommand : HybridCmdlet
+{
+    /// <summary>Name of the bridge device, libvirt network and Docker network.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(BridgeNameCompleter))]
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>IPv4 subnet in CIDR form; when left out, a free one is picked from -SubnetPool.</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    public string? Subnet { get; set; }
+
+    /// <summary>Blocks searched for a free subnet when -Subnet is left out.</summary>
+    [Parameter]
+    public string[] SubnetPool { get; set; } = { BridgeOperations.DefaultSubnetPool.ToString() };
+
+    /// <summary>Prefix length of a subnet picked from -SubnetPool.</summary>
+    [Parameter]
+    [ValidateRange(16, 28)]
+    public int SubnetPrefixLength { get; set; } = 24;
+
+    /// <summary>MTU of the bridge and of every member's link, in bytes.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1280, 9216)]
+    public int Mtu { get; set; } = 1500;
+
+    /// <summary>DNS domain of member names; defaults to &lt;name&gt;.internal.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Domain { get; set; }
+
+    /// <summary>Gateway address on the bridge; defaults to the first host address.</summary>
+    [Parameter]
+    public string? Gateway { get; set; }
+
+    /// <summary>DHCP pool for guests, as first-last or CIDR.</summary>
+    [Parameter]
+    public string? VmRange { get; set; }
+
+    /// <summary>Container address block, in CIDR form (Docker's --ip-range).</summary>
+    [Parameter]
+    public string? ContainerRange { get; set; }
+
+    /// <summary>Addresses left to explicit -IPAddress values, as first-last or CIDR.</summary>
+    [Parameter]
+    public string? StaticRange { get; set; }
+
+    internal override bool ChangesHost => true;
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var request = new NewBridgeRequest(
+                Name,
+                Subnet is null ? null : InputParser.Subnet(Subnet, nameof(Subnet)),
+                SubnetPool.Select(p => InputParser.Subnet(p, nameof(SubnetPool))).ToList(),
+                SubnetPrefixLength,
+                Mtu,
+                Domain,
+                Gateway is null ? null : InputParser.Address(Gateway, nameof(Gateway)),
+                VmRange is null ? null : InputParser.Range(VmRange, nameof(VmRange)),
+                ContainerRange is null ? null : InputParser.Subnet(ContainerRange, nameof(ContainerRange)),
+                StaticRange is null ? null : InputParser.Range(StaticRange, nameof(StaticRange)));
+            NameRules.ValidateBridgeName(Name);
+
+            var bridges = new BridgeOperations(Context);
+            using var stateLock = Run(ct => StateLock.AcquireAsync(Name, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+            var plan = Run(ct => bridges.PlanCreateAsync(request, ct));
+            if (plan.Existing is not null)
+            {
+                WriteVerbose($"Hybrid bridge '{Name}' already exists with these settings; nothing to change.");
+                WriteObject(TypeMapper.ToBridge(plan.Existing));
+                return;
+            }
+
+            if (ApplySteps(plan.Steps, $"Creating hybrid bridge {Name}"))
+            {
+                WriteObject(TypeMapper.ToBridge(Run(ct => bridges.GetStateAsync(Name, ct))));
+            }
+        }
+        catch (Engine.HybridNetException ex)
+        {
+            Report(ex);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using HybridNet.Completers;
+using HybridNet.Engine;
+using HybridNet.Engine.Operations;
+using HybridNet.Engine.Probing;
+using HybridNet.Internal;
+
+namespace HybridNet.Commands;
+
+/// <summary>
+/// Probes every ordered pair of endpoints, and the host to each, from inside the source's own
+/// network stack, and writes one result per probe as soon as it finishes.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "HybridConnectivity", DefaultParameterSetName = ByEndpoint)]
+[OutputType(typeof(HybridConnectivityResult))]
+[OutputType(typeof(bool), ParameterSetName = new[] { ByEndpoint, ByBridge })]
+public sealed class TestHybridConnectivityCommand : HybridCmdlet
+{
+    private const string ByEndpoint = "ByEndpoint";
+    private const string ByBridge = "ByBridge";
+    private readonly List<HybridEndpoint> _endpoints = new();
+
+    /// <summary>Endpoints to probe between, usually piped from Connect-* or Get-HybridEndpoint.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByEndpoint, ValueFromPipeline = true)]
+    public HybridEndpoint[] InputObject { get; set; } = System.Array.Empty<HybridEndpoint>();
+
+    /// <summary>Probes every member of these bridges.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByBridge)]
+    [ArgumentCompleter(typeof(BridgeNameCompleter))]
+    public string[] Bridge { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>Leaves out the probes from the host to each member.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeHost { get; set; }
+
+    /// <summary>How long one probe waits for a reply, in milliseconds.</summary>
+    [Parameter]
+    [ValidateRange(100, 60000)]
+    public int ProbeTimeoutMs { get; set; } = 1000;
+
+    /// <summary>Maximum number of probes in flight at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = 8;
+
+    /// <summary>Writes only $true when every probe is Reachable, otherwise $false.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ByEndpoint)
+        {
+            _endpoints.AddRange(InputObject);
+            return;
+        }
+
+        try
+        {
+            var bridges = new BridgeOperations(Context);
+            var members = new MemberOperations(Context);
+            foreach (var name in Bridge)
+            {
+                var definition = Run(ct => bridges.RequireDefinitionAsync(name, ct));
+                _endpoints.AddRange(Run(ct => members.ListAsync(definition, ct)).Select(TypeMapper.ToEndpoint));
+            }
+        }
+        catch (Engine.HybridNetException ex)
+        {
+            Report(ex);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var endpoints = _endpoints
+            .GroupBy(e => (e.Kind, e.Name, e.IPAddress))
+            .Select(g => TypeMapper.ToProbeEndpoint(g.First()))
+            .ToList();
+        var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit);
+        var total = ConnectivityProber.Pairs(endpoints, options.IncludeHost).Count;
+        var allReachable = total > 0;
+        ShowProgress("Testing hybrid connectivity", $"0 of {total} probes", 0);
+        Run(ct => new ConnectivityProber(Context).RunAsync(endpoints, options, (result, done, count) => Post(() =>
+        {
+            allReachable &= result.Status == ProbeStatus.Reachable;
+            ShowProgress("Testing hybrid connectivity", $"{done} of {count} probes", done * 100 / count);
+            if (!Quiet)
+            {
+                WriteObject(TypeMapper.ToResult(result));
+            }
+        }), ct));
+        if (Quiet)
+        {
+            WriteObject(allReachable);
+        }
+
+        base.EndProcessing();
+    }
+}
