@@ -368,9 +368,7 @@ function Test-LabDockerAnswer {
 }
 
 function Test-LabLibvirtAnswer {
-    # virsh list needs libvirtd and its QEMU driver like virsh version does, but takes 20 ms where
-    # virsh version takes 3.5 s with libvirt 9.0 on a machine without DMI data.
-    (Invoke-LabVirsh -ArgumentList @('list', '--all', '--name') -TimeoutSec 15 -NoThrow).ExitCode -eq 0
+    (Invoke-LabVirsh -ArgumentList @('version') -TimeoutSec 30 -NoThrow).ExitCode -eq 0
 }
 
 function Start-LabDockerDaemon {
@@ -418,14 +416,45 @@ function Initialize-LabLibvirtHost {
         )
         Invoke-LabNativeCommand -FilePath 'useradd' -ArgumentList $arguments | Out-Null
     }
+    Grant-LabKvmAccess
+}
+
+function Grant-LabKvmAccess {
+    # libvirt 9.0 probes QEMU with KVM as root but checks /dev/kvm as libvirt-qemu. While that user
+    # cannot open /dev/kvm, libvirt discards its QEMU capability cache on every lookup and probes
+    # again, about 4 s each, so one virsh define took 48 s. Debian's udev rule and
+    # libvirt-daemon-system fix this with group kvm, mode 0660 and membership of libvirt-qemu, and
+    # so does this function. The lab's domains still use software emulation (type qemu).
+    $device = '/dev/kvm'
+    if (-not (Test-Path -LiteralPath $device)) {
+        return
+    }
+    $group = Invoke-LabNativeCommand -FilePath 'getent' -ArgumentList @('group', 'kvm') -NoThrow
+    if ($group.ExitCode -ne 0) {
+        Write-Host 'Creating system group kvm'
+        Invoke-LabNativeCommand -FilePath 'groupadd' -ArgumentList @('--system', 'kvm') | Out-Null
+    }
+    $groups = (Invoke-LabNativeCommand -FilePath 'id' -ArgumentList @('-nG', 'libvirt-qemu')).StdOut.Trim() -split '\s+'
+    if ($groups -notcontains 'kvm') {
+        Write-Host 'Adding user libvirt-qemu to group kvm'
+        Invoke-LabNativeCommand -FilePath 'usermod' -ArgumentList @('--append', '--groups', 'kvm', 'libvirt-qemu') |
+            Out-Null
+    }
+    $current = (Invoke-LabNativeCommand -FilePath 'stat' -ArgumentList @('--format', '%G %a', $device)).StdOut.Trim()
+    if ($current -ne 'kvm 660') {
+        Write-Host "Setting group kvm and mode 0660 on $device (was: $current)"
+        Invoke-LabNativeCommand -FilePath 'chgrp' -ArgumentList @('kvm', $device) | Out-Null
+        Invoke-LabNativeCommand -FilePath 'chmod' -ArgumentList @('0660', $device) | Out-Null
+    }
 }
 
 function Start-LabLibvirtDaemon {
+    # The host set-up runs even when libvirtd already runs, since it also repairs /dev/kvm access.
+    Initialize-LabLibvirtHost
     if (Test-LabLibvirtAnswer) {
         Write-Verbose "libvirtd already answers on $script:LibvirtUri."
         return
     }
-    Initialize-LabLibvirtHost
 
     # Both daemons daemonize themselves with -d and write these pid files. start-stop-daemon starts
     # nothing when the pid file names a running process of the same program.
@@ -462,7 +491,7 @@ function Start-HybridLabDaemon {
         /var/log/hybridnet-lab/libvirtd.log. Before libvirtd starts, the function creates
         /var/log/libvirt, /var/run/libvirt and the system user and group libvirt-qemu when missing.
         A daemon is detected by its socket answering or by its pid file, and nothing is started twice
-        or stopped. Waits up to 60 s each for docker version and virsh list to succeed.
+        or stopped. Waits up to 60 s each for docker version and virsh version to succeed.
 
     .EXAMPLE
         Start-HybridLabDaemon -Verbose

@@ -12,7 +12,7 @@ namespace HybridNet.Commands;
 /// attachment, with the same address, across container and daemon restarts.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "HybridContainer", SupportsShouldProcess = true,
-    DefaultParameterSetName = ByName, ConfirmImpact = ConfirmImpact.Medium)]
+    DefaultParameterSetName = ByObject, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HybridEndpoint))]
 public sealed class ConnectHybridContainerCommand : HybridCmdlet
 {

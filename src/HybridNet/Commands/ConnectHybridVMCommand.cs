@@ -13,7 +13,7 @@ namespace HybridNet.Commands;
 /// reservation, chosen from the VM pool or given with -IPAddress.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "HybridVM", SupportsShouldProcess = true,
-    DefaultParameterSetName = ByName, ConfirmImpact = ConfirmImpact.Medium)]
+    DefaultParameterSetName = ByObject, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HybridEndpoint))]
 public sealed class ConnectHybridVMCommand : HybridCmdlet
 {
