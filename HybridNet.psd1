@@ -20,6 +20,7 @@
         'Connect-HybridContainer'
         'Disconnect-HybridContainer'
         'Get-HybridEndpoint'
+        'Get-HybridAddress'
         'Test-HybridConnectivity'
     )
     FunctionsToExport    = @()

@@ -434,7 +434,8 @@ function Grant-LabKvmAccess {
         Write-Host 'Creating system group kvm'
         Invoke-LabNativeCommand -FilePath 'groupadd' -ArgumentList @('--system', 'kvm') | Out-Null
     }
-    $groups = (Invoke-LabNativeCommand -FilePath 'id' -ArgumentList @('-nG', 'libvirt-qemu')).StdOut.Trim() -split '\s+'
+    $groupList = Invoke-LabNativeCommand -FilePath 'id' -ArgumentList @('-nG', 'libvirt-qemu')
+    $groups = $groupList.StdOut.Trim() -split '\s+'
     if ($groups -notcontains 'kvm') {
         Write-Host 'Adding user libvirt-qemu to group kvm'
         Invoke-LabNativeCommand -FilePath 'usermod' -ArgumentList @('--append', '--groups', 'kvm', 'libvirt-qemu') |
@@ -1091,7 +1092,8 @@ function Resolve-LabKernelPackage {
     $name = $Matches[1]
     $version = if ($Matches.ContainsKey(2)) { $Matches[2] } else { $null }
     if (-not $version) {
-        $show = Invoke-LabNativeCommand -FilePath 'apt-cache' -ArgumentList @('show', '--no-all-versions', $name) -NoThrow
+        $showArguments = @('show', '--no-all-versions', $name)
+        $show = Invoke-LabNativeCommand -FilePath 'apt-cache' -ArgumentList $showArguments -NoThrow
         if ($show.ExitCode -ne 0 -or $show.StdOut -notmatch '(?m)^Version:\s*(\S+)\s*$') {
             return $null
         }
@@ -1607,7 +1609,7 @@ function Invoke-HybridLabGuestCommand {
 function Get-HybridLabGuestAddress {
     <#
     .SYNOPSIS
-        Waits until a guest interface has an IPv4 address and returns it, as the guest agent reports it.
+        Waits until a guest interface has an IPv4 address, as the guest agent reports it, and returns it.
 
     .PARAMETER Name
         Domain name.
@@ -1620,12 +1622,13 @@ function Get-HybridLabGuestAddress {
         error includes the end of the serial console log.
 
     .OUTPUTS
-        PSCustomObject with Name, InterfaceName, IPAddress, PrefixLength and MacAddress.
+        System.String. The first IPv4 address of the interface, without prefix length.
 
     .EXAMPLE
-        (Get-HybridLabGuestAddress -Name hnlab-vm1 -InterfaceName eth0).IPAddress
+        Get-HybridLabGuestAddress -Name hnlab-vm1 -InterfaceName eth1 -TimeoutSec 60
     #>
     [CmdletBinding()]
+    [OutputType([string])]
     param(
         [Parameter(Mandatory)][string]$Name,
         [string]$InterfaceName = 'eth0',
@@ -1639,13 +1642,7 @@ function Get-HybridLabGuestAddress {
         $addresses = @(Get-LabJsonValue -Object $interface -Name 'ip-addresses')
         $ipv4 = $addresses | Where-Object { $_ -and $_.'ip-address-type' -eq 'ipv4' } | Select-Object -First 1
         if ($ipv4) {
-            [pscustomobject]@{
-                Name          = $Name
-                InterfaceName = $InterfaceName
-                IPAddress     = $ipv4.'ip-address'
-                PrefixLength  = $ipv4.prefix
-                MacAddress    = Get-LabJsonValue -Object $interface -Name 'hardware-address'
-            }
+            [string]$ipv4.'ip-address'
         }
     } -OnTimeout { Get-LabConsoleTail -Name $Name }
 }

@@ -38,7 +38,11 @@ public sealed record ContainerInfo(
     bool Running,
     int Pid,
     IReadOnlyList<ContainerNetworkInfo> Networks,
-    IReadOnlyDictionary<string, string> Labels);
+    IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>Host path of the container's /etc/hosts, which Docker writes and bind-mounts.</summary>
+    public string? HostsPath { get; init; }
+}
 
 /// <summary>Parameters of a Docker bridge network laid over an existing Linux bridge.</summary>
 public sealed record DockerNetworkSpec(
@@ -202,7 +206,10 @@ public sealed class DockerEngine : IDisposable
                 container.State?.Running ?? false,
                 (int)(container.State?.Pid ?? 0),
                 networks,
-                (IReadOnlyDictionary<string, string>?)container.Config?.Labels ?? new Dictionary<string, string>());
+                (IReadOnlyDictionary<string, string>?)container.Config?.Labels ?? new Dictionary<string, string>())
+            {
+                HostsPath = string.IsNullOrEmpty(container.HostsPath) ? null : container.HostsPath,
+            };
         }
         catch (HybridNetException ex) when (ex.InnerException is DockerApiException { StatusCode: HttpStatusCode.NotFound })
         {

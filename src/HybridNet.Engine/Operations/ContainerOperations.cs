@@ -100,8 +100,22 @@ public sealed class ContainerOperations
     public IReadOnlyList<ChangeStep> DisconnectSteps(BridgeDefinition bridge, string id, string name, string? address)
     {
         var network = bridge.DockerNetwork;
+        var names = new NameService(_context);
         return new[]
         {
+            new ChangeStep(
+                name,
+                $"Remove the names of bridge '{bridge.Name}' from /etc/hosts of container '{name}'",
+                $"edit the hosts file of container {id} (block '{NameService.BlockStart(bridge.Name)}')",
+                async ct =>
+                {
+                    var container = await _context.Docker.InspectContainerAsync(id, ct).ConfigureAwait(false);
+                    if (container is not null)
+                    {
+                        await names.RemoveBlockAsync(bridge.Name, container, ct).ConfigureAwait(false);
+                    }
+                },
+                async ct => await names.SyncAsync(bridge.Name, ct).ConfigureAwait(false)),
             new ChangeStep(
                 name,
                 $"Disconnect container '{name}' from Docker network '{network}'",

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using HybridNet.Engine.Addressing;
@@ -132,39 +131,23 @@ public sealed class MemberOperations
     }
 
     /// <summary>
-    /// Names who holds an address on the bridge, or returns null when nobody does. Sources:
-    /// the gateway, DHCP reservations, dnsmasq leases, Docker endpoints and the bridge's
-    /// neighbour table.
+    /// Names who holds an address on the bridge, or returns null when nobody does. Checks every
+    /// source of <see cref="AddressInventory"/>, then probes the segment live, so a host with a
+    /// static address that no allocator knows about is found too.
     /// </summary>
     public async Task<string?> FindHolderAsync(BridgeDefinition bridge, uint address, CancellationToken cancellationToken)
     {
-        if (address == bridge.Plan.Gateway)
+        var inventory = new AddressInventory(_context);
+        var records = await inventory.CollectAsync(bridge, cancellationToken).ConfigureAwait(false);
+        var record = records.FirstOrDefault(r => r.Address == address);
+        if (record is not null)
         {
-            return $"the bridge gateway of '{bridge.Name}'";
+            var mac = record.MacAddress is null ? string.Empty : $", MAC {record.MacAddress}";
+            return $"{record.Kind} '{record.Holder}' ({string.Join(", ", record.Sources)}{mac})";
         }
 
-        var reservation = bridge.Reservations.FirstOrDefault(r => r.Address == address);
-        if (reservation is not null)
-        {
-            return $"the DHCP reservation of {reservation.Name ?? "an unnamed VM"} (MAC {reservation.MacAddress})";
-        }
-
-        var lease = LeaseFile.Read(bridge.Name).FirstOrDefault(l => l.Address == address);
-        if (lease is not null)
-        {
-            return $"the DHCP lease of {lease.HostName ?? "an unnamed guest"} (MAC {lease.MacAddress})";
-        }
-
-        var network = await _context.Docker.InspectNetworkAsync(bridge.DockerNetwork, cancellationToken).ConfigureAwait(false);
-        var text = Ipv4Subnet.Format(address);
-        var endpoint = network?.Endpoints.FirstOrDefault(e => e.IPv4Cidr?.Split('/')[0] == text);
-        if (endpoint is not null)
-        {
-            return $"container '{endpoint.ContainerName}'";
-        }
-
-        var neighbour = await FindNeighbourAsync(bridge.Name, text, cancellationToken).ConfigureAwait(false);
-        return neighbour is null ? null : $"an unknown host with MAC {neighbour} (neighbour table of {bridge.Name})";
+        var answering = await inventory.ProbeDuplicateAsync(bridge.Name, address, cancellationToken).ConfigureAwait(false);
+        return answering is null ? null : $"an unknown host with MAC {answering} that answers ARP on {bridge.Name}";
     }
 
     /// <summary>Every address the bridge's allocators or members already hold.</summary>
@@ -183,32 +166,6 @@ public sealed class MemberOperations
         }
 
         return used;
-    }
-
-    private async Task<string?> FindNeighbourAsync(string device, string address, CancellationToken cancellationToken)
-    {
-        var result = await _context.Runner.RunAsync(
-                "ip", new[] { "-j", "-4", "neigh", "show", "dev", device }, _context.Settings.Timeout, cancellationToken)
-            .ConfigureAwait(false);
-        if (!result.Succeeded || string.IsNullOrWhiteSpace(result.StandardOutput))
-        {
-            return null;
-        }
-
-        using var document = JsonDocument.Parse(result.StandardOutput);
-        foreach (var entry in document.RootElement.EnumerateArray())
-        {
-            var state = entry.TryGetProperty("state", out var states) ? states.ToString() : string.Empty;
-            if (entry.TryGetProperty("dst", out var dst) && dst.GetString() == address
-                && entry.TryGetProperty("lladdr", out var mac)
-                && !state.Contains("FAILED", StringComparison.Ordinal)
-                && !state.Contains("INCOMPLETE", StringComparison.Ordinal))
-            {
-                return mac.GetString();
-            }
-        }
-
-        return null;
     }
 
     private static string? AddressOfMac(BridgeDefinition bridge, IReadOnlyList<DhcpLease> leases, string? mac)

@@ -67,6 +67,7 @@ public sealed class ConnectHybridContainerCommand : HybridCmdlet
                 if (ApplySteps(plan.Steps, $"Connecting container {container} to {bridge}")
                     && Run(plan.DescribeResult) is { } endpoint)
                 {
+                    SyncNames(bridge);
                     WriteObject(TypeMapper.ToEndpoint(endpoint));
                 }
             }

@@ -71,6 +71,7 @@ public sealed class ConnectHybridVMCommand : HybridCmdlet
 
                 if (ApplySteps(plan.Steps, $"Connecting VM {domain} to {bridge}") && Run(plan.DescribeResult) is { } endpoint)
                 {
+                    SyncNames(bridge);
                     WriteObject(TypeMapper.ToEndpoint(endpoint));
                 }
             }

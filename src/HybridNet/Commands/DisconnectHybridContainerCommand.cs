@@ -72,7 +72,13 @@ public sealed class DisconnectHybridContainerCommand : HybridCmdlet
                 return;
             }
 
-            if (ApplySteps(plan.Steps, $"Disconnecting container {container} from {bridge}") && PassThru && plan.Existing is not null)
+            if (!ApplySteps(plan.Steps, $"Disconnecting container {container} from {bridge}"))
+            {
+                return;
+            }
+
+            SyncNames(bridge);
+            if (PassThru && plan.Existing is not null)
             {
                 WriteObject(TypeMapper.ToEndpoint(plan.Existing));
             }

@@ -75,7 +75,13 @@ public sealed class DisconnectHybridVMCommand : HybridCmdlet
                 return;
             }
 
-            if (ApplySteps(plan.Steps, $"Disconnecting VM {domain} from {bridge}") && PassThru && plan.Existing is not null)
+            if (!ApplySteps(plan.Steps, $"Disconnecting VM {domain} from {bridge}"))
+            {
+                return;
+            }
+
+            SyncNames(bridge);
+            if (PassThru && plan.Existing is not null)
             {
                 WriteObject(TypeMapper.ToEndpoint(plan.Existing));
             }

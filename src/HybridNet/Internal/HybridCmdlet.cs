@@ -142,6 +142,31 @@ public abstract class HybridCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// Brings the bridge's names (dnsmasq DNS records, hosts blocks of member containers) in line
+    /// with its members. Names are a convenience on top of a working attachment, so a failure
+    /// here is a warning, not a reason to undo the attachment.
+    /// </summary>
+    internal void SyncNames(string bridge)
+    {
+        if (!ShouldProcess(bridge, "Update member names: DNS host records in dnsmasq and /etc/hosts of member containers"))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var change in Run(ct => new NameService(Context).SyncAsync(bridge, ct)))
+            {
+                WriteVerbose(change);
+            }
+        }
+        catch (Engine.HybridNetException ex)
+        {
+            WriteWarning($"The names of bridge '{bridge}' could not be updated: {ex.Message} Run Repair-HybridBridge {bridge} to retry.");
+        }
+    }
+
     /// <summary>Writes a non-terminating error, or a terminating one for environment failures.</summary>
     internal void Report(Engine.HybridNetException ex)
     {
