@@ -113,7 +113,7 @@ Describe 'Hybrid bridge with a VM and containers' -Tag 'Integration', 'Docker', 
     }
 
     It 'keeps a container address after docker restart' {
-        & docker restart $web | Out-Null
+        & docker restart -t 1 $web | Out-Null
         $endpoint = Get-HybridEndpoint -Bridge $bridgeName -Name $web
         $endpoint.IPAddress | Should -Be $webEndpoint.IPAddress
         $endpoint.Running | Should -BeTrue

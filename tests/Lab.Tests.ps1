@@ -303,7 +303,7 @@ Describe 'HybridLab' -Tag 'Integration', 'Lab' {
             }
         }
 
-        It 'reads depends= from compressed modules' -ForEach @(
+        It 'reads depends= from <Tool> modules' -ForEach @(
             @{ Tool = 'xz'; Extension = '.xz' }
             @{ Tool = 'zstd'; Extension = '.zst' }
             @{ Tool = 'gzip'; Extension = '.gz' }
@@ -332,6 +332,33 @@ Describe 'HybridLab' -Tag 'Integration', 'Lab' {
             $result.Expanded.Depends | Should -Contain 'virtio_ring'
             $expectedHash = (Get-FileHash -LiteralPath $plain).Hash
             (Get-FileHash -LiteralPath $parameters.Destination).Hash | Should -Be $expectedHash
+        }
+
+        It 'skips modules built into the kernel' {
+            $packageRoot = Join-Path $script:InitrdDirectory 'fake-package'
+            $kernelPath = Join-Path $packageRoot 'lib/modules/6.0.0-test/kernel'
+            $kernelDirectory = New-Item -ItemType Directory -Path $kernelPath
+            Get-ChildItem -LiteralPath (Join-Path $script:InitrdDirectory 'lib/modules') -Filter '*.ko' |
+                Where-Object Name -ne 'virtio_console.ko' |
+                Copy-Item -Destination $kernelDirectory
+            $builtinList = Join-Path $packageRoot 'lib/modules/6.0.0-test/modules.builtin'
+            Set-Content -LiteralPath $builtinList -Value 'kernel/drivers/char/virtio_console.ko'
+            $parameters = @{
+                PackageRoot   = $packageRoot
+                InitramfsRoot = Join-Path $script:InitrdDirectory 'fake-initramfs'
+            }
+            New-Item -ItemType Directory -Path $parameters.InitramfsRoot | Out-Null
+            New-Item -ItemType Directory -Path (Join-Path $parameters.InitramfsRoot 'etc/hnlab') | Out-Null
+
+            $order = InModuleScope HybridLab -Parameters $parameters {
+                Add-LabGuestModule -PackageRoot $PackageRoot -InitramfsRoot $InitramfsRoot
+            }
+
+            $order | Should -Not -Contain 'virtio_console'
+            $order | Should -Contain 'virtio_net'
+            $order | Should -Contain 'virtio_pci'
+            $listed = Get-Content -LiteralPath (Join-Path $parameters.InitramfsRoot 'etc/hnlab/modules')
+            $listed | Should -Be $order
         }
 
         It 'reuses the cached assets' {

@@ -208,7 +208,7 @@ function Assert-LabName {
 }
 
 function Wait-LabCondition {
-    # Polls Condition until it returns a value other than $null or $false and returns that value.
+    # Polls Condition until it returns something other than $null or $false, and returns that.
     param(
         [Parameter(Mandatory)][scriptblock]$Condition,
         [Parameter(Mandatory)][int]$TimeoutSec,
@@ -219,7 +219,8 @@ function Wait-LabCondition {
     $stopwatch = [System.Diagnostics.Stopwatch]::StartNew()
     while ($true) {
         $value = & $Condition
-        if ($null -ne $value -and $value -ne $false) {
+        $done = if ($value -is [bool]) { $value } else { $null -ne $value }
+        if ($done) {
             return $value
         }
         if ($stopwatch.Elapsed.TotalSeconds -ge $TimeoutSec) {
@@ -489,10 +490,13 @@ function Start-HybridLabDaemon {
     .DESCRIPTION
         The machine has no systemd, so the daemons run detached in their own sessions and outlive the
         calling pwsh process. dockerd logs to /var/log/hybridnet-lab/dockerd.log and libvirtd to
-        /var/log/hybridnet-lab/libvirtd.log. Before libvirtd starts, the function creates
-        /var/log/libvirt, /var/run/libvirt and the system user and group libvirt-qemu when missing.
-        A daemon is detected by its socket answering or by its pid file, and nothing is started twice
-        or stopped. Waits up to 60 s each for docker version and virsh version to succeed.
+        /var/log/hybridnet-lab/libvirtd.log. For libvirt, the function first creates
+        /var/log/libvirt, /var/run/libvirt and the system user and group libvirt-qemu when missing,
+        and gives group kvm, with libvirt-qemu as a member, read and write access to /dev/kvm.
+        Without that access libvirt 9.0 probes QEMU again on every call, which makes virsh define
+        take about 50 s. A daemon is detected by its socket answering or by its pid file, and
+        nothing is started twice or stopped. Waits up to 60 s each for docker version and
+        virsh version to succeed.
 
     .EXAMPLE
         Start-HybridLabDaemon -Verbose
@@ -689,7 +693,8 @@ function Remove-HybridLabContainer {
 
     .DESCRIPTION
         Does nothing when the container does not exist. Throws for a container without the label
-        hybridnet.test=1, so that containers the lab did not create are never removed.
+        hybridnet.test=1, so that other containers are never removed. New-HybridLabContainer sets
+        the label, and every container of the lab image inherits it.
 
     .PARAMETER Name
         Container name.
@@ -793,8 +798,8 @@ function Expand-LabKernelModule {
     if (-not (Test-LabCommand $tool)) {
         throw "Kernel module $Path is compressed, but $tool is missing. Run Install-HybridLabPrerequisite."
     }
-    # Each of xz, zstd and gzip decompresses with -d -c to standard output, which is text-only in
-    # Invoke-LabNativeCommand, so the tools decompress a copy in place instead.
+    # Invoke-LabNativeCommand reads standard output as text, which would corrupt a module, so the
+    # tool decompresses a copy in place instead of writing to standard output.
     $copy = $Destination + [System.IO.Path]::GetExtension($Path)
     Copy-Item -LiteralPath $Path -Destination $copy
     Invoke-LabNativeCommand -FilePath $tool -ArgumentList @('-d', '-f', '-q', $copy) | Out-Null
@@ -845,12 +850,19 @@ function Add-LabGuestModule {
     if (-not $moduleBase) {
         throw "The kernel package has no lib/modules directory under $PackageRoot."
     }
+    # Module names use underscores where some file names use hyphens (virtio-rng.ko).
+    $toModuleName = { param($FileName) ($FileName -replace '\.ko(\.(xz|zst|gz))?$', '') -replace '-', '_' }
     $fileByName = @{}
     $patterns = @('*.ko', '*.ko.xz', '*.ko.zst', '*.ko.gz')
     foreach ($file in Get-ChildItem -LiteralPath $moduleBase -Recurse -File -Include $patterns) {
-        # Module names use underscores where some file names use hyphens (virtio-rng.ko).
-        $name = ($file.Name -replace '\.ko(\.(xz|zst|gz))?$', '') -replace '-', '_'
-        $fileByName[$name] = $file.FullName
+        $fileByName[(& $toModuleName $file.Name)] = $file.FullName
+    }
+    # A kernel build may compile a root module in, and modules.builtin lists those.
+    $builtin = [System.Collections.Generic.HashSet[string]]::new()
+    foreach ($list in Get-ChildItem -LiteralPath $moduleBase -Recurse -File -Filter 'modules.builtin') {
+        foreach ($line in Get-Content -LiteralPath $list.FullName) {
+            [void]$builtin.Add((& $toModuleName (Split-Path -Leaf $line)))
+        }
     }
 
     $moduleDirectory = New-LabDirectory -Path (Join-Path $InitramfsRoot 'lib/modules')
@@ -859,6 +871,11 @@ function Add-LabGuestModule {
     while ($pending.Count -gt 0) {
         $name = $pending.Dequeue()
         if ($dependsByName.ContainsKey($name)) {
+            continue
+        }
+        if (-not $fileByName.ContainsKey($name) -and $builtin.Contains($name)) {
+            Write-Verbose "Kernel module $name is built into the kernel."
+            $dependsByName[$name] = @()
             continue
         }
         if (-not $fileByName.ContainsKey($name)) {
@@ -873,7 +890,9 @@ function Add-LabGuestModule {
         }
     }
 
-    $order = Get-LabModuleLoadOrder -RootName $script:GuestModuleRoots -DependsByName $dependsByName
+    $order = Get-LabModuleLoadOrder -RootName $script:GuestModuleRoots -DependsByName $dependsByName |
+        Where-Object { $fileByName.ContainsKey($_) }
+    $order = [string[]]@($order)
     Write-LabTextFile -Path (Join-Path $InitramfsRoot 'etc/hnlab/modules') -Text (($order -join "`n") + "`n")
     $order
 }
@@ -980,6 +999,7 @@ forget_interface() {
     pid_file=/run/hnlab/udhcpc.$interface.pid
     [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null
     rm -f "$pid_file" "/run/hnlab/configured.$interface" "/run/hnlab/resolv/$interface"
+    cat /run/hnlab/resolv/* > /etc/resolv.conf 2>/dev/null || : > /etc/resolv.conf
     log "$interface: removed"
 }
 
@@ -1271,7 +1291,8 @@ function New-HybridLabGuestAsset {
     $directoryName = Split-Path -Leaf $directory
     $initrdPath = Join-Path $directory "initrd-$(Get-LabInitramfsKey -Kernel $directoryName).img"
     $moduleOrderPath = [System.IO.Path]::ChangeExtension($initrdPath, '.modules')
-    if ($Force -or -not (Test-Path -LiteralPath $initrdPath) -or -not (Test-Path -LiteralPath $moduleOrderPath)) {
+    $initrdCached = (Test-Path -LiteralPath $initrdPath) -and (Test-Path -LiteralPath $moduleOrderPath)
+    if ($Force -or -not $initrdCached) {
         Write-Host "Building guest initramfs $initrdPath"
         $order = New-LabInitramfs -PackagePath $packagePath -Path $initrdPath
         Write-LabTextFile -Path $moduleOrderPath -Text (($order -join "`n") + "`n")
@@ -1334,7 +1355,8 @@ function New-LabDomainXml {
 "@
     }
     # Type qemu is software emulation, because KVM guests hang early in boot under nested
-    # virtualisation. ACPI on the i440fx machine ('pc') gives the guest ACPI PCI hotplug.
+    # virtualisation. NIC hot-plug needs ACPI on the i440fx machine ('pc') and ACPI PCI hotplug in
+    # the guest kernel, which Debian's cloud kernel 6.1 builds in (CONFIG_HOTPLUG_PCI_ACPI=y).
     @"
 <domain type='qemu'>
   <name>$Name</name>

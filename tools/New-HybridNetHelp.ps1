@@ -92,6 +92,10 @@ $CommonParametersText = 'This cmdlet supports the common parameters: -Debug, -Er
     '-ProgressAction, -Verbose, -WarningAction, and -WarningVariable. For more information, see ' +
     '[about_CommonParameters](http://go.microsoft.com/fwlink/?LinkID=113216).'
 
+function Test-SameBytes([byte[]] $Left, [byte[]] $Right) {
+    return [System.Linq.Enumerable]::SequenceEqual[byte]($Left, $Right)
+}
+
 function Resolve-FullPath([string] $Path, [string] $Default) {
     if (-not $Path) {
         return $Default
@@ -824,7 +828,7 @@ function Compare-HelpFile([string] $Path, [byte[]] $Expected, [string] $DisplayP
     }
 
     $actual = [System.IO.File]::ReadAllBytes($Path)
-    if ([System.Linq.Enumerable]::SequenceEqual($actual, $Expected)) {
+    if (Test-SameBytes $actual $Expected) {
         return , @()
     }
 
@@ -1129,9 +1133,12 @@ foreach ($cmdlet in $cmdlets) {
     $entries.Add([pscustomobject]@{ Command = $command; Doc = $doc })
 }
 
+# Other markdown under docs/ (design notes, for example) has no platyPS front matter and is not
+# cmdlet help; only files that declare the external help file are checked against the exports.
 if (Test-Path -LiteralPath $DocsPath) {
     foreach ($file in Get-ChildItem -LiteralPath $DocsPath -Filter '*.md' | Sort-Object Name) {
-        if ($file.BaseName -notin $names) {
+        $isCmdletDoc = (Read-HelpMarkdown $file.FullName).FrontMatter.Contains('external help file')
+        if ($isCmdletDoc -and $file.BaseName -notin $names) {
             $problems.Add("$([System.IO.Path]::GetRelativePath((Get-Location).ProviderPath, $file.FullName)): documents $($file.BaseName), which the module does not export.")
         }
     }
@@ -1143,8 +1150,12 @@ if ($Check) {
     $problems.AddRange([string[]](Compare-HelpFile $OutputPath $bytes $outputDisplay))
 }
 else {
-    $existing = if (Test-Path -LiteralPath $OutputPath) { [System.IO.File]::ReadAllBytes($OutputPath) } else { $null }
-    if ($null -eq $existing -or -not [System.Linq.Enumerable]::SequenceEqual($existing, $bytes)) {
+    $existing = $null
+    if (Test-Path -LiteralPath $OutputPath) {
+        $existing = [System.IO.File]::ReadAllBytes($OutputPath)
+    }
+
+    if ($null -eq $existing -or -not (Test-SameBytes $existing $bytes)) {
         [void](New-Item -ItemType Directory -Force -Path (Split-Path -Parent $OutputPath))
         [System.IO.File]::WriteAllBytes($OutputPath, $bytes)
         Write-Host "Wrote $outputDisplay ($($entries.Count) cmdlets)"

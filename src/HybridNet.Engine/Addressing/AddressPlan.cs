@@ -16,8 +16,11 @@ public sealed record AddressPlan(
     Ipv4Subnet ContainerPool,
     Ipv4Range? StaticRange)
 {
-    /// <summary>Shortest prefix accepted; larger subnets make dnsmasq and Docker slow to scan.</summary>
-    public const int MinPrefixLength = 8;
+    /// <summary>
+    /// Shortest prefix accepted. libvirt rejects an IPv4 DHCP range of more than 65535
+    /// addresses (virSocketAddrGetRange), and the default VM pool of a /15 would be larger.
+    /// </summary>
+    public const int MinPrefixLength = 16;
 
     /// <summary>Longest prefix accepted; /28 is the smallest subnet with room for every pool.</summary>
     public const int MaxPrefixLength = 28;
@@ -40,7 +43,7 @@ public sealed record AddressPlan(
 
     /// <summary>
     /// Builds a plan from the defaults with any of the parts overridden, then validates it.
-    /// When a pool is overridden and the static range is not, the static range becomes the
+    /// When a pool or the gateway is overridden and the static range is not, the static range becomes the
     /// longest run of addresses that no pool and not the gateway covers.
     /// </summary>
     public static AddressPlan Create(
@@ -125,6 +128,10 @@ public sealed record AddressPlan(
             if (statics.Count <= 0 || !hosts.Contains(statics.First) || !hosts.Contains(statics.Last))
             {
                 problems.Add($"the static range {statics} is not inside the host addresses of {Subnet}");
+            }
+            else if (statics.Contains(Gateway))
+            {
+                problems.Add($"the static range {statics} contains the gateway {Ipv4Subnet.Format(Gateway)}");
             }
             else if (statics.Overlaps(VmPool) || statics.Overlaps(containerRange))
             {

@@ -113,9 +113,12 @@ public readonly record struct Ipv4Subnet
 
         foreach (var octet in octets)
         {
-            if (octet.Length == 0 || octet.Length > 3
+            // A leading zero is rejected: inet_aton reads 010 as octal 8, so the same text would
+            // mean another address to ping than to HybridNet.
+            if (octet.Length == 0 || octet.Length > 3 || (octet.Length > 1 && octet[0] == '0')
                 || !byte.TryParse(octet, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
+                address = 0;
                 return false;
             }
 

@@ -149,7 +149,8 @@ public static class NetworkXml
             }
             else
             {
-                length = 24;
+                // libvirt falls back to the classful prefix (virSocketAddrGetIPPrefix).
+                length = (address >> 24) < 128 ? 8 : (address >> 24) < 192 ? 16 : 24;
             }
 
             subnets.Add(new Ipv4Subnet(address, Math.Clamp(length, 0, 32)));

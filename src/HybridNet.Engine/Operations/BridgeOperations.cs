@@ -42,7 +42,12 @@ public sealed class BridgeOperations
         _context = context;
     }
 
-    public static string DefaultDnsDomain(string bridge) => bridge.ToLowerInvariant() + ".internal";
+    /// <summary>
+    /// The default DNS domain, &lt;name&gt;.internal, with '_' and '.' turned into '-' because a bridge
+    /// name allows them and a DNS label does not.
+    /// </summary>
+    public static string DefaultDnsDomain(string bridge) =>
+        bridge.ToLowerInvariant().Replace('_', '-').Replace('.', '-').TrimEnd('-') + ".internal";
 
     /// <summary>Reads the stored definition, or null when no libvirt network has that name.</summary>
     public async Task<BridgeDefinition?> ReadDefinitionAsync(string name, CancellationToken cancellationToken)

@@ -32,9 +32,9 @@ public static class NameRules
             return "it must start with a letter";
         }
 
-        var bad = name.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'));
-        if (bad != default)
+        if (name.Any(c => !IsBridgeNameCharacter(c)))
         {
+            var bad = name.First(c => !IsBridgeNameCharacter(c));
             return $"it contains the character {Describe(bad)}, and only letters, digits, '_', '.' and '-' are allowed";
         }
 
@@ -75,9 +75,9 @@ public static class NameRules
         {
             problem = "it must not start with '-' or '.'";
         }
-        else if (name.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '+')) is var bad
-            && bad != default)
+        else if (name.Any(c => !IsMemberNameCharacter(c)))
         {
+            var bad = name.First(c => !IsMemberNameCharacter(c));
             problem = $"it contains the character {Describe(bad)}, and only letters, digits, '_', '.', '+' and '-' are allowed";
         }
 
@@ -107,6 +107,10 @@ public static class NameRules
                 Messages.InvalidName("DNS domain", domain, "use dot-separated labels of letters, digits and '-'"));
         }
     }
+
+    private static bool IsBridgeNameCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-';
+
+    private static bool IsMemberNameCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '+';
 
     private static string Describe(char c) =>
         char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : $"'{c}'";
