@@ -14,6 +14,8 @@
     CmdletsToExport      = @(
         'New-HybridBridge'
         'Get-HybridBridge'
+        'Set-HybridBridge'
+        'Repair-HybridBridge'
         'Remove-HybridBridge'
         'Connect-HybridVM'
         'Disconnect-HybridVM'

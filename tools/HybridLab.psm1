@@ -27,9 +27,6 @@ $script:GuestAgentPortName = 'org.qemu.guest_agent.0'
 # Their dependencies are read from the modules themselves.
 $script:GuestModuleRoots = @('virtio_pci', 'virtio_net', 'virtio_console')
 
-# Bump to rebuild cached initramfs images after a change that the content hash does not cover.
-$script:GuestAssetFormat = 1
-
 # Each probe returns $true when the package's command or file is present. Commands are probed
 # instead of package names, so that an equivalent install (Docker CE's dockerd, say) counts too.
 $script:PrerequisiteProbes = [ordered]@{
@@ -890,9 +887,11 @@ function Add-LabGuestModule {
         }
     }
 
-    $order = Get-LabModuleLoadOrder -RootName $script:GuestModuleRoots -DependsByName $dependsByName |
-        Where-Object { $fileByName.ContainsKey($_) }
-    $order = [string[]]@($order)
+    $fullOrder = Get-LabModuleLoadOrder -RootName $script:GuestModuleRoots -DependsByName $dependsByName
+    $order = [string[]]@($fullOrder | Where-Object { $fileByName.ContainsKey($_) })
+    if ($order.Count -eq 0) {
+        throw "No loadable kernel module found for $($script:GuestModuleRoots -join ', ') under $moduleBase."
+    }
     Write-LabTextFile -Path (Join-Path $InitramfsRoot 'etc/hnlab/modules') -Text (($order -join "`n") + "`n")
     $order
 }
@@ -1083,16 +1082,15 @@ function Get-LabFileHash {
 
 function Get-LabInitramfsKey {
     # Hashes everything the initramfs is made of except the kernel, which the cache folder names.
+    # This file's hash stands for /init, the DHCP script and the build steps, so any edit of it
+    # builds a new initramfs. Old ones stay, because defined domains may still boot from them.
     param([Parameter(Mandatory)][string]$Kernel)
     $agent = Get-LabCommandPath -Name 'qemu-ga'
     $parts = @(
-        "format=$script:GuestAssetFormat"
         "kernel=$Kernel"
-        "modules=$($script:GuestModuleRoots -join ',')"
+        "builder=$(Get-LabFileHash -Path $PSCommandPath)"
         "busybox=$(Get-LabFileHash -Path '/bin/busybox')"
         "qemu-ga=$(Get-LabFileHash -Path $agent)"
-        Get-LabGuestInitScript
-        Get-LabGuestDhcpScript
     )
     $bytes = [System.Text.Encoding]::UTF8.GetBytes($parts -join "`n")
     $hash = [System.Security.Cryptography.SHA256]::HashData($bytes)
@@ -1254,8 +1252,8 @@ function New-HybridLabGuestAsset {
         org.qemu.guest_agent.0 when present, and then watches /sys/class/net forever. Every new
         ethN, including NICs hot-plugged later, is brought up and configured by udhcpc, unless the
         kernel parameter ip.<ifname>=a.b.c.d/nn gives a static address. Output goes to the serial
-        console. The initramfs file name carries a hash of its inputs, so a changed /init or busybox
-        builds a new one next to the old.
+        console. The initramfs file name carries a hash of its inputs (this module file, busybox
+        and qemu-ga), so a change to any of them builds a new one next to the old.
 
     .PARAMETER Force
         Downloads the kernel package and builds the initramfs again even when they are cached.

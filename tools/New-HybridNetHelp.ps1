@@ -112,7 +112,8 @@ function Get-CommonParameterName {
         [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
 }
 
-# Formats a type the way platyPS does: the short name for syntax, the full name for dev:type.
+# Formats a type name: the short form for markdown and command:parameterValue, the full form for
+# dev:type.
 function Get-TypeDisplayName([type] $Type, [switch] $FullName) {
     if ($Type.IsArray) {
         return (Get-TypeDisplayName $Type.GetElementType() -FullName:$FullName) + '[]'
@@ -188,7 +189,6 @@ function Get-OrderedParameterSet([System.Management.Automation.CmdletInfo] $Comm
 # Describes one parameter of a cmdlet: type, attributes shared by all sets, and one entry per set.
 function Get-ParameterModel {
     param(
-        [System.Management.Automation.CmdletInfo] $Command,
         [System.Management.Automation.ParameterMetadata] $Metadata,
         $Instance,
         [object[]] $OrderedSets
@@ -222,8 +222,9 @@ function Get-ParameterModel {
 
     $default = 'None'
     $isMandatoryAnywhere = [bool]($sets | Where-Object IsMandatory)
-    if (-not $isMandatoryAnywhere -and $null -ne $Instance) {
-        $default = Format-DefaultValue $Instance.($Metadata.Name)
+    $property = if ($null -ne $Instance) { $Instance.PSObject.Properties[$Metadata.Name] } else { $null }
+    if (-not $isMandatoryAnywhere -and $null -ne $property) {
+        $default = Format-DefaultValue $property.Value
     }
 
     return [pscustomobject]@{
@@ -265,7 +266,7 @@ function Get-CommandModel([System.Management.Automation.CmdletInfo] $Command) {
     $instance = New-CmdletInstance $Command
     $parameters = foreach ($metadata in $Command.Parameters.Values) {
         if ($metadata.Name -notin $common) {
-            Get-ParameterModel -Command $Command -Metadata $metadata -Instance $instance -OrderedSets $orderedSets
+            Get-ParameterModel -Metadata $metadata -Instance $instance -OrderedSets $orderedSets
         }
     }
 
@@ -323,8 +324,8 @@ function Format-SyntaxToken($Parameter, [string] $SetName) {
     return $token
 }
 
-# Renders one parameter set as platyPS does: tokens wrapped at $SyntaxWidth, continuation lines
-# indented by one space.
+# Renders one parameter set for the SYNTAX section: tokens wrapped at $SyntaxWidth columns,
+# continuation lines indented by one space.
 function Format-SyntaxLine($Command, $Syntax) {
     $tokens = @($Syntax.Parameters | ForEach-Object { Format-SyntaxToken $_ $Syntax.SetName })
     $tokens += @($Syntax.ShouldProcessSwitches | ForEach-Object { "[-$_]" })
@@ -358,8 +359,8 @@ function Format-SyntaxSection($Command) {
     return ($blocks -join "`n`n")
 }
 
-# Renders the yaml blocks of one parameter. Sets with identical attributes share one block, as
-# in platyPS; a parameter declared for all sets shows "(All)".
+# Renders the yaml blocks of one parameter. Sets with identical attributes share one block, and a
+# parameter declared for all sets shows "(All)".
 function Format-ParameterYaml($Parameter) {
     $groups = [ordered]@{}
     foreach ($set in $Parameter.Sets) {
@@ -822,7 +823,7 @@ function Test-HelpDocument($Command, $Doc, [string] $DisplayPath) {
 }
 
 # Compares the help file on disk with the regenerated one, per command element.
-function Compare-HelpFile([string] $Path, [byte[]] $Expected, [string] $DisplayPath) {
+function Compare-HelpFile([string] $Path, [byte[]] $Expected, [string] $DisplayPath, [string[]] $ExportedNames) {
     if (-not (Test-Path -LiteralPath $Path)) {
         return , @("${DisplayPath} does not exist; run tools/New-HybridNetHelp.ps1 without -Check to create it.")
     }
@@ -865,7 +866,9 @@ function Compare-HelpFile([string] $Path, [byte[]] $Expected, [string] $DisplayP
         }
     }
 
-    foreach ($name in $onDisk.Keys | Where-Object { -not $generated.Contains($_) }) {
+    # An exported cmdlet without a doc is missing from the generated help; that is reported as a
+    # missing doc already.
+    foreach ($name in $onDisk.Keys | Where-Object { -not $generated.Contains($_) -and $_ -notin $ExportedNames }) {
         $differences.Add("${DisplayPath}: contains help for $name, which the module does not export.")
     }
 
@@ -882,6 +885,7 @@ function Compare-HelpFile([string] $Path, [byte[]] $Expected, [string] $DisplayP
 #region MAML writer
 
 function Write-Paragraph([System.Xml.XmlWriter] $Writer, [string] $Element, [string] $Namespace, [string[]] $Paragraphs) {
+    $Paragraphs = @($Paragraphs | Where-Object { $null -ne $_ })
     $Writer.WriteStartElement($Element, $Namespace)
     if ($Paragraphs.Count -eq 0) {
         $Writer.WriteElementString('para', $Namespaces.maml, '')
@@ -902,8 +906,9 @@ function Write-DevType([System.Xml.XmlWriter] $Writer, [string] $TypeName) {
 }
 
 # Writes one command:parameter. $Set is the set-specific metadata for a syntax item, or $null
-# for the command:parameters list, which merges the sets as platyPS does: required when
-# mandatory in any set, the position of the first set, and every pipeline flag of any set.
+# for the command:parameters list, which merges the sets as platyPS 1.0's MAML writer
+# (MamlHelpers.cs) does: required when mandatory in any set, the position of the first set, and
+# every pipeline flag of any set.
 function Write-MamlParameter([System.Xml.XmlWriter] $Writer, $Parameter, $Set, [string[]] $Description) {
     if ($null -ne $Set) {
         $required = $Set.IsMandatory
@@ -992,11 +997,9 @@ function Write-MamlCommand([System.Xml.XmlWriter] $Writer, $Command, $Doc) {
 
     $descriptions = @{}
     foreach ($parameter in $Command.Parameters) {
-        $descriptions[$parameter.Name] = if ($Doc.Parameters.Contains($parameter.Name)) {
-            [string[]]$Doc.Parameters[$parameter.Name].Description
-        }
-        else {
-            [string[]]@()
+        $descriptions[$parameter.Name] = [string[]]@()
+        if ($Doc.Parameters.Contains($parameter.Name)) {
+            $descriptions[$parameter.Name] = [string[]]$Doc.Parameters[$parameter.Name].Description
         }
     }
 
@@ -1147,7 +1150,7 @@ if (Test-Path -LiteralPath $DocsPath) {
 $bytes = ConvertTo-MamlBytes $entries
 $outputDisplay = [System.IO.Path]::GetRelativePath((Get-Location).ProviderPath, $OutputPath)
 if ($Check) {
-    $problems.AddRange([string[]](Compare-HelpFile $OutputPath $bytes $outputDisplay))
+    $problems.AddRange([string[]](Compare-HelpFile $OutputPath $bytes $outputDisplay $names))
 }
 else {
     $existing = $null

@@ -35,4 +35,7 @@ public static class ErrorIds
     public const string NamespaceEntryFailed = "NamespaceEntryFailed";
     public const string OperationCancelled = "OperationCancelled";
     public const string StateLockTimedOut = "StateLockTimedOut";
+    public const string FirewallFailed = "FirewallFailed";
+    public const string UnknownNetwork = "UnknownNetwork";
+    public const string SettingNotChangeable = "SettingNotChangeable";
 }

@@ -119,6 +119,18 @@ public static class Messages
     public static string NotConnected(string member, string bridge) =>
         $"'{member}' is not connected to bridge '{bridge}'.";
 
+    public static string ContainerRangeInUse(string bridge) =>
+        $"The container range of bridge '{bridge}' cannot change while containers are attached, because Docker fixes it when the network is created.";
+
+    public const string ContainerRangeInUseAction =
+        "Disconnect the containers (Get-HybridEndpoint -Kind Container | Disconnect-HybridContainer), change the range, then connect them again.";
+
+    public static string UnknownNetwork(string entry, string bridge) =>
+        $"'{entry}' given to -AllowNetwork of bridge '{bridge}' is neither a CIDR subnet nor the name of a libvirt or Docker network.";
+
+    public const string UnknownNetworkAction =
+        "Give a subnet such as 192.168.121.0/24, or a name from 'virsh net-list --all' or 'docker network ls'.";
+
     public static string WrongEndpointKind(string name, string kind, string cmdlet) =>
         $"'{name}' is a {kind} endpoint; use {cmdlet} for it.";
 

@@ -21,19 +21,9 @@ public static class NetworkXml
     public static string Build(BridgeDefinition definition)
     {
         var plan = definition.Plan;
-        var metadata = new XElement(MetadataNamespace + "bridge",
-            new XAttribute(XNamespace.Xmlns + "hybridnet", MetadataNamespace),
-            new XAttribute("version", "1"),
-            new XElement(MetadataNamespace + "subnet", plan.Subnet.ToString()),
-            new XElement(MetadataNamespace + "gateway", Ipv4Subnet.Format(plan.Gateway)),
-            new XElement(MetadataNamespace + "vmPool", plan.VmPool.ToString()),
-            new XElement(MetadataNamespace + "containerPool", plan.ContainerPool.ToString()),
-            new XElement(MetadataNamespace + "staticRange", plan.StaticRange?.ToString() ?? string.Empty),
-            new XElement(MetadataNamespace + "dockerNetwork", definition.DockerNetwork));
-
         var network = new XElement("network",
             new XElement("name", definition.Name),
-            new XElement("metadata", metadata),
+            new XElement("metadata", MetadataElement(definition)),
             new XElement("bridge",
                 new XAttribute("name", definition.Name),
                 new XAttribute("stp", "off"),
@@ -42,6 +32,7 @@ public static class NetworkXml
             new XElement("domain",
                 new XAttribute("name", definition.DnsDomain),
                 new XAttribute("localOnly", "yes")),
+            DnsElement(definition),
             new XElement("ip",
                 new XAttribute("address", Ipv4Subnet.Format(plan.Gateway)),
                 new XAttribute("prefix", plan.Subnet.PrefixLength.ToString(CultureInfo.InvariantCulture)),
@@ -51,6 +42,46 @@ public static class NetworkXml
                         new XAttribute("end", Ipv4Subnet.Format(plan.VmPool.Last))),
                     definition.Reservations.Select(ReservationElement))));
         return network.ToString();
+    }
+
+    /// <summary>
+    /// Rewrites an existing definition with new settings, keeping everything libvirt added
+    /// (UUID, bridge MAC) so `virsh net-define` updates the network in place.
+    /// </summary>
+    public static string Update(string existingXml, BridgeDefinition definition)
+    {
+        var network = XElement.Parse(existingXml);
+        var fresh = XElement.Parse(Build(definition));
+        foreach (var name in new[] { "metadata", "mtu", "domain", "dns", "ip" })
+        {
+            network.Elements(name).Remove();
+        }
+
+        var anchor = network.Element("bridge") ?? network.Element("name")!;
+        anchor.AddAfterSelf(fresh.Elements().Where(e => e.Name.LocalName is "mtu" or "domain" or "dns" or "ip"));
+        network.Element("name")!.AddAfterSelf(fresh.Element("metadata"));
+        return network.ToString();
+    }
+
+    private static XElement? DnsElement(BridgeDefinition definition) =>
+        definition.DnsHosts.Count == 0
+            ? null
+            : new XElement("dns", definition.DnsHosts.Select(h => XElement.Parse(DnsHostXml(h))));
+
+    private static XElement MetadataElement(BridgeDefinition definition)
+    {
+        var plan = definition.Plan;
+        return new XElement(MetadataNamespace + "bridge",
+            new XAttribute(XNamespace.Xmlns + "hybridnet", MetadataNamespace),
+            new XAttribute("version", "1"),
+            new XElement(MetadataNamespace + "subnet", plan.Subnet.ToString()),
+            new XElement(MetadataNamespace + "gateway", Ipv4Subnet.Format(plan.Gateway)),
+            new XElement(MetadataNamespace + "vmPool", plan.VmPool.ToString()),
+            new XElement(MetadataNamespace + "containerPool", plan.ContainerPool.ToString()),
+            new XElement(MetadataNamespace + "staticRange", plan.StaticRange?.ToString() ?? string.Empty),
+            new XElement(MetadataNamespace + "dockerNetwork", definition.DockerNetwork),
+            new XElement(MetadataNamespace + "mode", definition.Mode.ToString()),
+            definition.AllowedNetworks.Select(n => new XElement(MetadataNamespace + "allow", n.ToString())));
     }
 
     /// <summary>The ip-dhcp-host element `virsh net-update` takes for one reservation.</summary>
@@ -111,10 +142,18 @@ public static class NetworkXml
             }
         }
 
+        var mode = Enum.TryParse<BridgeMode>(Meta("mode"), out var parsedMode) ? parsedMode : BridgeMode.Isolated;
+        var allowed = metadata.Elements(MetadataNamespace + "allow")
+            .Select(e => Ipv4Subnet.TryParse(e.Value, out var subnet, out _) ? subnet : (Ipv4Subnet?)null)
+            .Where(s => s is not null)
+            .Select(s => s!.Value)
+            .ToList();
         return new BridgeDefinition(name, plan, mtu, domain, Meta("dockerNetwork"))
         {
             Reservations = reservations,
             DnsHosts = dnsHosts,
+            Mode = mode,
+            AllowedNetworks = allowed,
         };
     }
 

@@ -83,9 +83,14 @@ public sealed class Virsh
     /// persistent definition, so no restart (which would detach every guest) is needed.
     /// </summary>
     public Task UpdateNetworkAsync(
-        string network, string command, string section, string xml, bool live, CancellationToken cancellationToken)
+        string network, string command, string section, string xml, bool live, CancellationToken cancellationToken, bool config = true)
     {
-        var args = new List<string> { "net-update", network, command, section, xml, "--config" };
+        var args = new List<string> { "net-update", network, command, section, xml };
+        if (config)
+        {
+            args.Add("--config");
+        }
+
         if (live)
         {
             args.Add("--live");

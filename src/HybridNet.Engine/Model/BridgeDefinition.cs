@@ -3,6 +3,19 @@ using HybridNet.Engine.Addressing;
 
 namespace HybridNet.Engine;
 
+/// <summary>What a hybrid bridge's members may reach beyond the bridge.</summary>
+public enum BridgeMode
+{
+    /// <summary>Members reach each other and the host, nothing else, and nothing else reaches them.</summary>
+    Isolated,
+
+    /// <summary>Members also reach beyond the host through masquerading; nothing outside reaches them.</summary>
+    Nat,
+
+    /// <summary>Members and the allowed networks route to each other without NAT, both ways.</summary>
+    Routed,
+}
+
 /// <summary>A DHCP reservation of the libvirt network: a MAC address bound to an address.</summary>
 public sealed record DhcpReservation(string MacAddress, string? Name, uint Address);
 
@@ -23,6 +36,11 @@ public sealed record BridgeDefinition(
     public IReadOnlyList<DhcpReservation> Reservations { get; init; } = new List<DhcpReservation>();
 
     public IReadOnlyList<DnsHostRecord> DnsHosts { get; init; } = new List<DnsHostRecord>();
+
+    public BridgeMode Mode { get; init; } = BridgeMode.Isolated;
+
+    /// <summary>Subnets routed to and from the members in <see cref="BridgeMode.Routed"/> mode.</summary>
+    public IReadOnlyList<Addressing.Ipv4Subnet> AllowedNetworks { get; init; } = new List<Addressing.Ipv4Subnet>();
 
     /// <summary>True when the network's XML carries HybridNet's metadata element.</summary>
     public bool ManagedByHybridNet { get; init; } = true;

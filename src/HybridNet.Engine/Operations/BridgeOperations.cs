@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using HybridNet.Engine.Addressing;
 using HybridNet.Engine.Docker;
+using HybridNet.Engine.Firewall;
 using HybridNet.Engine.Libvirt;
 
 namespace HybridNet.Engine.Operations;
@@ -21,7 +22,13 @@ public sealed record NewBridgeRequest(
     uint? Gateway,
     Ipv4Range? VmRange,
     Ipv4Subnet? ContainerRange,
-    Ipv4Range? StaticRange);
+    Ipv4Range? StaticRange)
+{
+    public BridgeMode Mode { get; init; } = BridgeMode.Isolated;
+
+    /// <summary>-AllowNetwork entries: CIDR subnets or libvirt/Docker network names.</summary>
+    public IReadOnlyList<string> AllowNetwork { get; init; } = new List<string>();
+}
 
 /// <summary>The steps that create a bridge, or the bridge that already matches the request.</summary>
 public sealed record CreatePlan(BridgeDefinition Definition, IReadOnlyList<ChangeStep> Steps, BridgeState? Existing);
@@ -157,7 +164,17 @@ public sealed class BridgeOperations
         }
 
         var plan = AddressPlan.Create(subnet, request.Gateway, request.VmRange, request.ContainerRange, request.StaticRange);
-        var definition = new BridgeDefinition(request.Name, plan, request.Mtu, domain, request.Name);
+        var allowed = new List<Ipv4Subnet>();
+        foreach (var entry in request.AllowNetwork)
+        {
+            allowed.AddRange(await new SetOperations(_context).ResolveNetworkAsync(entry, request.Name, cancellationToken).ConfigureAwait(false));
+        }
+
+        var definition = new BridgeDefinition(request.Name, plan, request.Mtu, domain, request.Name)
+        {
+            Mode = request.Mode,
+            AllowedNetworks = allowed.Distinct().ToList(),
+        };
         return new CreatePlan(definition, CreateSteps(definition), null);
     }
 
@@ -186,7 +203,22 @@ public sealed class BridgeOperations
                 $"POST {_context.Docker.Host}/networks/create name={name} subnet={spec.Subnet} ip-range={spec.IPRange} bridge={name}",
                 async ct => await _context.Docker.CreateNetworkAsync(spec, ct).ConfigureAwait(false),
                 ct => _context.Docker.RemoveNetworkAsync(name, ct)),
+            FirewallStep(definition),
         };
+    }
+
+    /// <summary>The step that (re)writes the bridge's firewall chain for its mode.</summary>
+    public ChangeStep FirewallStep(BridgeDefinition definition)
+    {
+        var firewall = new FirewallOperations(_context);
+        var chain = FirewallRules.ChainName(definition.Name);
+        return new ChangeStep(
+            definition.Name,
+            $"Install firewall chain {chain} for mode {definition.Mode} (accept traffic within {definition.Name}, "
+                + "jumped to from FORWARD and DOCKER-USER)",
+            string.Join("; ", FirewallRules.ChainRules(definition).Select(r => "iptables " + r)),
+            ct => firewall.ApplyAsync(definition, ct),
+            ct => firewall.RemoveAsync(definition, ct));
     }
 
     public static DockerNetworkSpec DockerSpec(BridgeDefinition definition) => new(
@@ -207,7 +239,15 @@ public sealed class BridgeOperations
     public async Task<IReadOnlyList<ChangeStep>> RemoveStepsAsync(BridgeDefinition definition, CancellationToken cancellationToken)
     {
         var name = definition.Name;
-        var steps = new List<ChangeStep>();
+        var firewall = new FirewallOperations(_context);
+        var steps = new List<ChangeStep>
+        {
+            new(name, $"Remove firewall chain {FirewallRules.ChainName(name)} and its jumps",
+                $"iptables -D FORWARD/DOCKER-USER -m comment --comment {FirewallRules.Comment(name)} -j {FirewallRules.ChainName(name)}; "
+                    + $"iptables -F/-X {FirewallRules.ChainName(name)}",
+                ct => firewall.RemoveAsync(definition, ct),
+                ct => firewall.ApplyAsync(definition, ct)),
+        };
         var dockerNetwork = await _context.Docker.InspectNetworkAsync(definition.DockerNetwork, cancellationToken)
             .ConfigureAwait(false);
         if (dockerNetwork is not null && dockerNetwork.Labels.TryGetValue(DockerLabel, out var owner) && owner == name)
@@ -273,6 +313,11 @@ public sealed class BridgeOperations
             differences.Add($"container pool {existing.Plan.ContainerPool}, not {containers}");
         }
 
+        if (request.Mode != existing.Mode)
+        {
+            differences.Add($"mode {existing.Mode}, not {request.Mode}");
+        }
+
         if (differences.Count > 0)
         {
             throw new HybridNetException(
@@ -323,6 +368,31 @@ public sealed class BridgeOperations
         }
     }
 
+    /// <summary>Finds running members whose link left the bridge, MTU mismatches and missing names.</summary>
+    private async Task<IReadOnlyList<string>> CheckMembersAsync(BridgeDefinition definition, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var members = await new MemberOperations(_context).ListAsync(definition, cancellationToken).ConfigureAwait(false);
+        var links = await _context.Ip.GetLinksAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var member in members.Where(m => m.Running && m.HostInterface is not null))
+        {
+            var link = links.FirstOrDefault(l => l.Name == member.HostInterface);
+            if (link is null || link.Master != definition.Name)
+            {
+                problems.Add($"{member.Kind} '{member.Name}' is not plugged into the bridge ({member.HostInterface})");
+            }
+            else if (link.Mtu != definition.Mtu)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"MTU mismatch: {member.Kind} '{member.Name}' ({member.HostInterface}) has {link.Mtu}, the bridge {definition.Mtu}"));
+            }
+        }
+
+        var names = await new NameService(_context).SyncAsync(definition.Name, cancellationToken, dryRun: true).ConfigureAwait(false);
+        problems.AddRange(names.Select(n => $"DNS entry missing or stale: {n}"));
+        return problems;
+    }
+
     private async Task<BridgeState> ReadStateAsync(BridgeDefinition definition, bool libvirtActive, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
@@ -364,6 +434,20 @@ public sealed class BridgeOperations
         if (docker is null && problems.All(p => !p.StartsWith("Docker is not reachable", StringComparison.Ordinal)))
         {
             problems.Add($"Docker network '{definition.DockerNetwork}' is missing");
+        }
+
+        if (docker is not null && link is not null)
+        {
+            problems.AddRange(await CheckMembersAsync(definition, cancellationToken).ConfigureAwait(false));
+        }
+
+        try
+        {
+            problems.AddRange(await new FirewallOperations(_context).CheckAsync(definition, cancellationToken).ConfigureAwait(false));
+        }
+        catch (HybridNetException ex) when (ex.ErrorId is ErrorIds.CommandNotFound)
+        {
+            problems.Add("iptables is not installed, so the bridge's firewall rules cannot be checked");
         }
 
         var autostart = false;

@@ -43,7 +43,7 @@ public sealed class NameService
     /// Brings the DNS host records and every running member container's hosts block in line with
     /// the bridge's current members. Returns a description of each change made.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SyncAsync(string bridgeName, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> SyncAsync(string bridgeName, CancellationToken cancellationToken, bool dryRun = false)
     {
         var changes = new List<string>();
         var bridge = await new BridgeOperations(_context).RequireDefinitionAsync(bridgeName, cancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ public sealed class NameService
             .Where(m => m.Kind == EndpointKind.Container && m.IPAddress is not null && IsDnsLabel(m.Name))
             .Select(m => new DnsHostRecord(Ipv4Subnet.Parse(m.IPAddress + "/32").Network, Names(m.Name, domain)))
             .ToList();
-        changes.AddRange(await SyncDnsRecordsAsync(bridge, desiredRecords, cancellationToken).ConfigureAwait(false));
+        changes.AddRange(await SyncDnsRecordsAsync(bridge, desiredRecords, dryRun, cancellationToken).ConfigureAwait(false));
 
         var vmEntries = members
             .Where(m => m.Kind == EndpointKind.VM && m.IPAddress is not null && IsDnsLabel(m.Name))
@@ -73,9 +73,9 @@ public sealed class NameService
             }
 
             var block = BuildBlock(bridge.Name, entries.Where(e => !e.Names[0].StartsWith(member.Name + ".", StringComparison.Ordinal)));
-            if (await WriteBlockAsync(container.HostsPath, bridge.Name, block, cancellationToken).ConfigureAwait(false))
+            if (await WriteBlockAsync(container.HostsPath, bridge.Name, block, dryRun, cancellationToken).ConfigureAwait(false))
             {
-                changes.Add($"Wrote the names of bridge '{bridge.Name}' into /etc/hosts of container '{member.Name}'");
+                changes.Add($"Write the names of bridge '{bridge.Name}' into /etc/hosts of container '{member.Name}'");
             }
         }
 
@@ -87,7 +87,7 @@ public sealed class NameService
     {
         if (container.HostsPath is not null && File.Exists(container.HostsPath))
         {
-            await WriteBlockAsync(container.HostsPath, bridgeName, string.Empty, cancellationToken).ConfigureAwait(false);
+            await WriteBlockAsync(container.HostsPath, bridgeName, string.Empty, false, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -148,13 +148,14 @@ public sealed class NameService
         return result + block;
     }
 
-    private static async Task<bool> WriteBlockAsync(string path, string bridge, string block, CancellationToken cancellationToken)
+    private static async Task<bool> WriteBlockAsync(
+        string path, string bridge, string block, bool dryRun, CancellationToken cancellationToken)
     {
         var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
         var updated = ReplaceBlock(text, bridge, block);
-        if (updated == text)
+        if (updated == text || dryRun)
         {
-            return false;
+            return updated != text;
         }
 
         // The file is bind-mounted into the container, so it is rewritten in place: replacing it
@@ -167,7 +168,7 @@ public sealed class NameService
     }
 
     private async Task<IReadOnlyList<string>> SyncDnsRecordsAsync(
-        BridgeDefinition bridge, IReadOnlyList<DnsHostRecord> desired, CancellationToken cancellationToken)
+        BridgeDefinition bridge, IReadOnlyList<DnsHostRecord> desired, bool dryRun, CancellationToken cancellationToken)
     {
         var changes = new List<string>();
         var active = (await _context.Virsh.ListNetworksAsync(includeInactive: false, cancellationToken).ConfigureAwait(false))
@@ -178,17 +179,27 @@ public sealed class NameService
 
         foreach (var stale in existing.Where(e => !wanted.ContainsKey(e.Key)))
         {
+            changes.Add($"Remove DNS record {stale.Key} from '{bridge.Name}'");
+            if (dryRun)
+            {
+                continue;
+            }
+
             // libvirt matches a dns-host delete by address, so the record XML is enough.
             await _context.Virsh.UpdateNetworkAsync(bridge.Name, "delete", "dns-host", NetworkXml.DnsHostXml(stale.Value), active, cancellationToken)
                 .ConfigureAwait(false);
-            changes.Add($"Removed DNS record {stale.Key} from '{bridge.Name}'");
         }
 
         foreach (var missing in wanted.Where(w => !existing.ContainsKey(w.Key)))
         {
+            changes.Add($"Add DNS record {missing.Key} to '{bridge.Name}'");
+            if (dryRun)
+            {
+                continue;
+            }
+
             await _context.Virsh.UpdateNetworkAsync(bridge.Name, "add-last", "dns-host", NetworkXml.DnsHostXml(missing.Value), active, cancellationToken)
                 .ConfigureAwait(false);
-            changes.Add($"Added DNS record {missing.Key} to '{bridge.Name}'");
         }
 
         return changes;

@@ -60,6 +60,14 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
     [Parameter]
     public string? StaticRange { get; set; }
 
+    /// <summary>What members may reach beyond the bridge: Isolated (default), Nat or Routed.</summary>
+    [Parameter]
+    public HybridBridgeMode Mode { get; set; } = HybridBridgeMode.Isolated;
+
+    /// <summary>Networks routed to and from the members in Routed mode: CIDR subnets or libvirt/Docker network names.</summary>
+    [Parameter]
+    public string[] AllowNetwork { get; set; } = System.Array.Empty<string>();
+
     internal override bool ChangesHost => true;
 
     protected override void ProcessRecord()
@@ -76,7 +84,11 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
                 Gateway is null ? null : InputParser.Address(Gateway, nameof(Gateway)),
                 VmRange is null ? null : InputParser.Range(VmRange, nameof(VmRange)),
                 ContainerRange is null ? null : InputParser.Subnet(ContainerRange, nameof(ContainerRange)),
-                StaticRange is null ? null : InputParser.Range(StaticRange, nameof(StaticRange)));
+                StaticRange is null ? null : InputParser.Range(StaticRange, nameof(StaticRange)))
+            {
+                Mode = (Engine.BridgeMode)(int)Mode,
+                AllowNetwork = AllowNetwork,
+            };
             NameRules.ValidateBridgeName(Name);
 
             var bridges = new BridgeOperations(Context);

@@ -25,7 +25,9 @@ internal static class TypeMapper
             definition.DockerNetwork,
             state.DockerNetworkId,
             state.LibvirtAutostart,
-            state.Problems.ToArray());
+            state.Problems.ToArray(),
+            (HybridBridgeMode)(int)definition.Mode,
+            definition.AllowedNetworks.Select(n => n.ToString()).ToArray());
     }
 
     public static HybridEndpoint ToEndpoint(EndpointState state) => new(

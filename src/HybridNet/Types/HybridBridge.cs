@@ -16,6 +16,19 @@ public enum HybridBridgeState
     Inactive,
 }
 
+/// <summary>What a hybrid bridge's members may reach beyond the bridge.</summary>
+public enum HybridBridgeMode
+{
+    /// <summary>Members reach each other and the host, nothing else, and nothing else reaches them.</summary>
+    Isolated,
+
+    /// <summary>Members also reach beyond the host through masquerading; nothing outside reaches them.</summary>
+    Nat,
+
+    /// <summary>Members and the -AllowNetwork networks route to each other without NAT, both ways.</summary>
+    Routed,
+}
+
 /// <summary>
 /// A hybrid network: one Linux bridge owned by a libvirt network (DHCP for guests) with a Docker
 /// bridge network laid over it (IPAM for containers), sharing one subnet.
@@ -36,8 +49,12 @@ public sealed class HybridBridge
         string dockerNetwork,
         string? dockerNetworkId,
         bool autostart,
-        IReadOnlyList<string> problems)
+        IReadOnlyList<string> problems,
+        HybridBridgeMode mode,
+        string[] allowNetwork)
     {
+        Mode = mode;
+        AllowNetwork = allowNetwork;
         Name = name;
         State = state;
         Subnet = subnet;
@@ -84,6 +101,11 @@ public sealed class HybridBridge
     public string DockerNetwork { get; }
 
     public string? DockerNetworkId { get; }
+
+    public HybridBridgeMode Mode { get; }
+
+    /// <summary>Subnets routed to and from the members in Routed mode.</summary>
+    public string[] AllowNetwork { get; }
 
     /// <summary>Whether libvirt starts the network when libvirtd starts.</summary>
     public bool Autostart { get; }
