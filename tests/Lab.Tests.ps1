@@ -234,7 +234,7 @@ Describe 'HybridLab' -Tag 'Integration', 'Lab' {
             ($output -join "`n") | Should -Match '1 packets received'
         }
 
-        It 'refuses to remove an unlabelled container' {
+        It 'rejects removing an unlabelled container' {
             $arguments = @(
                 'run', '--detach', '--name', $script:ForeignContainerName, '--network', 'none',
                 '--label', 'hybridnet.test=0', 'hybridnet-lab/busybox:1'
@@ -392,11 +392,11 @@ Describe 'HybridLab' -Tag 'Integration', 'Lab' {
             Invoke-TestVirsh -ArgumentList $arguments | Should -Not -BeNullOrEmpty
         }
 
-        It 'guest agent answers' {
+        It 'guest agent responds to guest-ping' {
             $wait = Wait-HybridLabGuestAgent -Name $script:VmName -TimeoutSec 120
 
             $wait.Name | Should -Be $script:VmName
-            Write-Host "Agent answered $(Get-TestElapsed $script:VmStopwatch) s after define and start"
+            Write-Host "Agent responded $(Get-TestElapsed $script:VmStopwatch) s after define and start"
         }
 
         It 'eth0 gets a DHCP lease' {
@@ -497,7 +497,7 @@ Describe 'HybridLab' -Tag 'Integration', 'Lab' {
             { New-HybridLabVM -Name $script:NoAgentVmName } | Should -Throw '*already exists*'
         }
 
-        It 'refuses to remove a domain without lab metadata' {
+        It 'rejects removing a domain without lab metadata' {
             $xml = @"
 <domain type='qemu'>
   <name>$($script:ForeignDomainName)</name>

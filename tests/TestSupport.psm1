@@ -127,7 +127,7 @@ function New-TestContainer {
         [string] $Network
     )
 
-    $arguments = @('run', '-d', '--name', $Name, '--label', 'hybridnet.test=1')
+    $arguments = @('run', '-d', '--restart', 'unless-stopped', '--name', $Name, '--label', 'hybridnet.test=1')
     if ($Network) {
         $arguments += @('--network', $Network)
     }
@@ -153,6 +153,84 @@ function Test-ContainerPing {
     )
 
     & docker exec $Container ping -c 1 -W 1 $Address *> $null
+    return $LASTEXITCODE -eq 0
+}
+
+<#
+.SYNOPSIS
+    Stops a daemon the lab started, by the pid in its pid file, and waits until it has exited.
+#>
+function Stop-TestDaemon {
+    param(
+        [Parameter(Mandatory)][string] $PidFile,
+        [int] $TimeoutSec = 60
+    )
+
+    $daemonPid = [int](Get-Content -Raw $PidFile).Trim()
+    $process = Get-Process -Id $daemonPid -ErrorAction SilentlyContinue
+    if (-not $process) {
+        return
+    }
+
+    & kill -TERM $daemonPid
+    if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+        throw "The daemon with pid $daemonPid did not exit within $TimeoutSec s."
+    }
+}
+
+<#
+.SYNOPSIS
+    Creates a network namespace with a veth pair to the host (or into a bridge), standing in
+    for another host. Returns the namespace name.
+#>
+function New-TestNamespace {
+    param(
+        [Parameter(Mandatory)][string] $Name,
+        [Parameter(Mandatory)][string] $Address,
+        [string] $Gateway,
+        [string] $HostAddress,
+        [string] $Bridge
+    )
+
+    $hostSide = "$Name" + 'h'
+    & ip netns add $Name
+    & ip link add $hostSide type veth peer name eth0 netns $Name
+    if ($Bridge) {
+        & ip link set $hostSide master $Bridge
+    }
+    elseif ($HostAddress) {
+        & ip addr add $HostAddress dev $hostSide
+    }
+
+    & ip link set $hostSide up
+    & ip -n $Name addr add $Address dev eth0
+    & ip -n $Name link set eth0 up
+    & ip -n $Name link set lo up
+    if ($Gateway) {
+        & ip -n $Name route add default via $Gateway
+    }
+
+    return $Name
+}
+
+function Remove-TestNamespace {
+    param([string] $Name)
+
+    & ip netns delete $Name *> $null
+    & ip link delete ($Name + 'h') *> $null
+}
+
+<#
+.SYNOPSIS
+    Pings from a test namespace. Returns $true when a reply came back.
+#>
+function Test-NamespacePing {
+    param(
+        [Parameter(Mandatory)][string] $Namespace,
+        [Parameter(Mandatory)][string] $Address
+    )
+
+    & ip netns exec $Namespace ping -c 1 -W 1 $Address *> $null
     return $LASTEXITCODE -eq 0
 }
 

@@ -360,18 +360,18 @@ function Install-HybridLabPrerequisite {
     $missing
 }
 
-function Test-LabDockerAnswer {
+function Test-LabDockerResponse {
     $arguments = @('version', '--format', '{{.Server.Version}}')
     (Invoke-LabNativeCommand -FilePath 'docker' -ArgumentList $arguments -TimeoutSec 15 -NoThrow).ExitCode -eq 0
 }
 
-function Test-LabLibvirtAnswer {
+function Test-LabLibvirtResponse {
     (Invoke-LabVirsh -ArgumentList @('version') -TimeoutSec 30 -NoThrow).ExitCode -eq 0
 }
 
 function Start-LabDockerDaemon {
-    if (Test-LabDockerAnswer) {
-        Write-Verbose 'dockerd already answers on /var/run/docker.sock.'
+    if (Test-LabDockerResponse) {
+        Write-Verbose 'dockerd already responds on /var/run/docker.sock.'
         return
     }
     $dockerd = Get-LabCommandPath -Name 'dockerd'
@@ -387,8 +387,8 @@ function Start-LabDockerDaemon {
     )
     Write-Host "Starting dockerd (log: $logPath)"
     Invoke-LabNativeCommand -FilePath 'start-stop-daemon' -ArgumentList $arguments | Out-Null
-    Wait-LabCondition -TimeoutSec 60 -Description 'dockerd to answer on /var/run/docker.sock' -Condition {
-        Test-LabDockerAnswer
+    Wait-LabCondition -TimeoutSec 60 -Description 'dockerd to respond on /var/run/docker.sock' -Condition {
+        Test-LabDockerResponse
     } -OnTimeout {
         "Last lines of ${logPath}:`n" + ((Get-Content -LiteralPath $logPath -Tail 20 -ErrorAction Ignore) -join "`n")
     } | Out-Null
@@ -450,8 +450,8 @@ function Grant-LabKvmAccess {
 function Start-LabLibvirtDaemon {
     # The host set-up runs even when libvirtd already runs, since it also repairs /dev/kvm access.
     Initialize-LabLibvirtHost
-    if (Test-LabLibvirtAnswer) {
-        Write-Verbose "libvirtd already answers on $script:LibvirtUri."
+    if (Test-LabLibvirtResponse) {
+        Write-Verbose "libvirtd already responds on $script:LibvirtUri."
         return
     }
 
@@ -472,8 +472,8 @@ function Start-LabLibvirtDaemon {
             Out-Null
     }
 
-    Wait-LabCondition -TimeoutSec 60 -Description "libvirtd to answer on $script:LibvirtUri" -Condition {
-        Test-LabLibvirtAnswer
+    Wait-LabCondition -TimeoutSec 60 -Description "libvirtd to respond on $script:LibvirtUri" -Condition {
+        Test-LabLibvirtResponse
     } -OnTimeout {
         "Last lines of ${logPath}:`n" + ((Get-Content -LiteralPath $logPath -Tail 20 -ErrorAction Ignore) -join "`n")
     } | Out-Null
@@ -482,7 +482,7 @@ function Start-LabLibvirtDaemon {
 function Start-HybridLabDaemon {
     <#
     .SYNOPSIS
-        Starts dockerd, virtlogd and libvirtd unless they already run, and waits until they answer.
+        Starts dockerd, virtlogd and libvirtd unless they already run, and waits until they respond.
 
     .DESCRIPTION
         The machine has no systemd, so the daemons run detached in their own sessions and outlive the
@@ -491,7 +491,7 @@ function Start-HybridLabDaemon {
         /var/log/libvirt, /var/run/libvirt and the system user and group libvirt-qemu when missing,
         and gives group kvm, with libvirt-qemu as a member, read and write access to /dev/kvm.
         Without that access libvirt 9.0 probes QEMU again on every call, which makes virsh define
-        take about 50 s. A daemon is detected by its socket answering or by its pid file, and
+        take about 50 s. A daemon is detected by a response on its socket or by its pid file, and
         nothing is started twice or stopped. Waits up to 60 s each for docker version and
         virsh version to succeed.
 
@@ -1082,7 +1082,7 @@ function Get-LabFileHash {
 
 function Get-LabInitramfsKey {
     # Hashes everything the initramfs is made of except the kernel, which the cache folder names.
-    # This file's hash stands for /init, the DHCP script and the build steps, so any edit of it
+    # This file's hash covers /init, the DHCP script and the build steps, so any edit of it
     # builds a new initramfs. Old ones stay, because defined domains may still boot from them.
     param([Parameter(Mandatory)][string]$Kernel)
     $agent = Get-LabCommandPath -Name 'qemu-ga'
@@ -1479,7 +1479,14 @@ function New-HybridLabVM {
         Remove-Item -LiteralPath $xmlPath -Force -ErrorAction Ignore
     }
     if ($Start) {
-        Invoke-LabVirsh -ArgumentList @('start', '--domain', $Name) | Out-Null
+        try {
+            Invoke-LabVirsh -ArgumentList @('start', '--domain', $Name) | Out-Null
+        }
+        catch {
+            # A domain that never started is of no use to the caller, so the call leaves nothing behind.
+            Invoke-LabVirsh -ArgumentList @('undefine', '--domain', $Name) -NoThrow | Out-Null
+            throw
+        }
     }
     [pscustomobject]@{
         Name           = $Name
@@ -1532,7 +1539,7 @@ function Remove-HybridLabVM {
 function Wait-HybridLabGuestAgent {
     <#
     .SYNOPSIS
-        Waits until the guest agent of a running lab domain answers guest-ping.
+        Waits until the guest agent of a running lab domain responds to guest-ping.
 
     .PARAMETER Name
         Domain name.
@@ -1554,7 +1561,9 @@ function Wait-HybridLabGuestAgent {
 
     $ErrorActionPreference = 'Stop'
     $stopwatch = [System.Diagnostics.Stopwatch]::StartNew()
-    Wait-LabCondition -TimeoutSec $TimeoutSec -Description "the guest agent of $Name to answer guest-ping" -Condition {
+    $description = "the guest agent of $Name to respond to guest-ping"
+    Wait-LabCondition -TimeoutSec $TimeoutSec -Description $description -Condition {
+        # guest-ping returns an empty object, and $null means that the command failed.
         $null -ne (Invoke-LabGuestAgent -Name $Name -Execute 'guest-ping' -TimeoutSec 5 -NoThrow)
     } -OnTimeout { Get-LabConsoleTail -Name $Name } | Out-Null
     [pscustomobject]@{
@@ -1583,7 +1592,7 @@ function Invoke-HybridLabGuestCommand {
 
     .PARAMETER TimeoutSec
         Maximum time in seconds for the program to exit. The program keeps running in the guest
-        after a timeout, because the guest agent of QEMU 7.2 cannot stop it.
+        after a timeout, because qemu-ga 7.2 has no command to stop it.
 
     .OUTPUTS
         PSCustomObject with ExitCode, Signal (set when a signal ended the program), StdOut and StdErr.
@@ -1638,7 +1647,7 @@ function Get-HybridLabGuestAddress {
         Interface name in the guest, for example eth0 or a hot-plugged eth1.
 
     .PARAMETER TimeoutSec
-        Maximum wait in seconds, including the wait for the guest agent to answer. On timeout the
+        Maximum wait in seconds, including the wait for the guest agent to respond. On timeout the
         error includes the end of the serial console log.
 
     .OUTPUTS

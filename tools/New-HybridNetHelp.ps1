@@ -119,9 +119,11 @@ function Get-TypeDisplayName([type] $Type, [switch] $FullName) {
         return (Get-TypeDisplayName $Type.GetElementType() -FullName:$FullName) + '[]'
     }
 
+    # A Nullable<T> parameter only tells "not given" from a value, so help shows T, as
+    # Get-Command -Syntax does.
     $underlying = [Nullable]::GetUnderlyingType($Type)
     if ($underlying) {
-        return (Get-TypeDisplayName $underlying -FullName:$FullName) + '?'
+        return Get-TypeDisplayName $underlying -FullName:$FullName
     }
 
     if ($Type.IsGenericType) {
@@ -196,6 +198,9 @@ function Get-ParameterModel {
 
     $type = $Metadata.ParameterType
     $elementType = if ($type.IsArray) { $type.GetElementType() } else { $type }
+    if ([Nullable]::GetUnderlyingType($elementType)) {
+        $elementType = [Nullable]::GetUnderlyingType($elementType)
+    }
     $acceptedValues = @()
     $validateSet = $Metadata.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } |
         Select-Object -First 1
