@@ -14,7 +14,6 @@ public static class ErrorIds
     public const string BridgeNotFound = "BridgeNotFound";
     public const string BridgeHasMembers = "BridgeHasMembers";
     public const string ContainerNotFound = "ContainerNotFound";
-    public const string ContainerNotRunning = "ContainerNotRunning";
     public const string DomainNotFound = "DomainNotFound";
     public const string AddressOutsideSubnet = "AddressOutsideSubnet";
     public const string AddressNotAllowed = "AddressNotAllowed";

@@ -102,10 +102,6 @@ public static class Messages
 
     public const string ContainerNotFoundAction = "Run 'docker ps -a' to list containers.";
 
-    public static string ContainerNotRunning(string name) => $"The container '{name}' is not running.";
-
-    public const string ContainerNotRunningAction = "Start it with 'docker start', then try again.";
-
     public static string DomainNotFound(string name) => $"No libvirt domain named '{name}' exists.";
 
     public const string DomainNotFoundAction = "Run 'virsh list --all' to list the domains.";

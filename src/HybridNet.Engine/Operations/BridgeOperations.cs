@@ -17,14 +17,18 @@ public sealed record NewBridgeRequest(
     Ipv4Subnet? Subnet,
     IReadOnlyList<Ipv4Subnet> SubnetPool,
     int SubnetPrefixLength,
-    int Mtu,
+    int? Mtu,
     string? DnsDomain,
     uint? Gateway,
     Ipv4Range? VmRange,
     Ipv4Subnet? ContainerRange,
     Ipv4Range? StaticRange)
 {
-    public BridgeMode Mode { get; init; } = BridgeMode.Isolated;
+    /// <summary>Default MTU of a new bridge, in bytes.</summary>
+    public const int DefaultMtu = 1500;
+
+    /// <summary>Mode of a new bridge; null keeps an existing bridge's mode and means Isolated for a new one.</summary>
+    public BridgeMode? Mode { get; init; }
 
     /// <summary>-AllowNetwork entries: CIDR subnets or libvirt/Docker network names.</summary>
     public IReadOnlyList<string> AllowNetwork { get; init; } = new List<string>();
@@ -170,9 +174,9 @@ public sealed class BridgeOperations
             allowed.AddRange(await new SetOperations(_context).ResolveNetworkAsync(entry, request.Name, cancellationToken).ConfigureAwait(false));
         }
 
-        var definition = new BridgeDefinition(request.Name, plan, request.Mtu, domain, request.Name)
+        var definition = new BridgeDefinition(request.Name, plan, request.Mtu ?? NewBridgeRequest.DefaultMtu, domain, request.Name)
         {
-            Mode = request.Mode,
+            Mode = request.Mode ?? BridgeMode.Isolated,
             AllowedNetworks = allowed.Distinct().ToList(),
         };
         return new CreatePlan(definition, CreateSteps(definition), null);
@@ -293,9 +297,19 @@ public sealed class BridgeOperations
             differences.Add($"subnet {existing.Plan.Subnet}, not {subnet}");
         }
 
-        if (request.Mtu != existing.Mtu)
+        if (request.Mtu is { } mtu && mtu != existing.Mtu)
         {
-            differences.Add(string.Create(CultureInfo.InvariantCulture, $"MTU {existing.Mtu}, not {request.Mtu}"));
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"MTU {existing.Mtu}, not {mtu}"));
+        }
+
+        if (request.Gateway is { } gateway && gateway != existing.Plan.Gateway)
+        {
+            differences.Add($"gateway {Ipv4Subnet.Format(existing.Plan.Gateway)}, not {Ipv4Subnet.Format(gateway)}");
+        }
+
+        if (request.StaticRange is { } statics && statics != existing.Plan.StaticRange)
+        {
+            differences.Add($"static range {existing.Plan.StaticRangeText}, not {statics}");
         }
 
         if (request.DnsDomain is not null && !string.Equals(domain, existing.DnsDomain, StringComparison.OrdinalIgnoreCase))
@@ -313,9 +327,9 @@ public sealed class BridgeOperations
             differences.Add($"container pool {existing.Plan.ContainerPool}, not {containers}");
         }
 
-        if (request.Mode != existing.Mode)
+        if (request.Mode is { } mode && mode != existing.Mode)
         {
-            differences.Add($"mode {existing.Mode}, not {request.Mode}");
+            differences.Add($"mode {existing.Mode}, not {mode}");
         }
 
         if (differences.Count > 0)

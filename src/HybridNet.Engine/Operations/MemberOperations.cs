@@ -51,7 +51,9 @@ public sealed class MemberOperations
         }
 
         var info = DomainXml.Parse(xml);
-        var nics = info.Interfaces.Where(i => i.SourceNetwork == bridge.Name || i.SourceBridge == bridge.Name).ToList();
+        // Only NICs on the libvirt network count: a type='bridge' NIC on the same device was not
+        // attached by HybridNet, gets no reservation and is left to whoever added it.
+        var nics = info.Interfaces.Where(i => i.SourceNetwork == bridge.Name).ToList();
         if (nics.Count == 0)
         {
             return Array.Empty<EndpointState>();

@@ -9,65 +9,67 @@ namespace HybridNet.Commands;
 
 /// <summary>
 /// Attaches existing containers to a hybrid bridge through the Docker API, so Docker keeps the
-/// attachment, with the same address, across container and daemon restarts.
+/// attachment across container and daemon restarts.
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "HybridContainer", SupportsShouldProcess = true,
-    DefaultParameterSetName = ByObject, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommunications.Connect, "HybridContainer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HybridEndpoint))]
 public sealed class ConnectHybridContainerCommand : HybridCmdlet
 {
-    private const string ByName = "ByName";
-    private const string ByObject = "ByObject";
+    private bool _addressFromCommandLine;
+    private int _connected;
 
     /// <summary>Container names or ids.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipeline = true)]
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByObject)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[] Container { get; set; } = Array.Empty<string>();
 
-    /// <summary>Name of the hybrid bridge.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
+    /// <summary>
+    /// Name of the hybrid bridge. A HybridBridge from New-HybridBridge or Get-HybridBridge can be
+    /// piped in; it binds here by its name.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string Bridge { get; set; } = string.Empty;
 
-    /// <summary>A bridge from New-HybridBridge or Get-HybridBridge.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true)]
-    public HybridBridge? InputObject { get; set; }
-
     /// <summary>Fixed IPv4 address; Docker's IPAM picks one from the container pool when left out.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? IPAddress { get; set; }
 
     internal override bool ChangesHost => true;
 
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _addressFromCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(IPAddress));
+    }
+
     protected override void ProcessRecord()
     {
-        var bridge = InputObject?.Name ?? Bridge;
-        if (IPAddress is not null && Container.Length > 1)
-        {
-            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new Engine.HybridNetException(
-                ErrorIds.AddressNotAllowed, FailureKind.InvalidArgument, IPAddress,
-                Messages.AddressNotAllowed(bridge, "-IPAddress applies to one container, but several were given"))));
-        }
-
-        var operations = new ContainerOperations(Context);
         foreach (var container in Container)
         {
             try
             {
-                using var stateLock = Run(ct => StateLock.AcquireAsync(bridge, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
-                var plan = Run(ct => operations.PlanConnectAsync(bridge, container, IPAddress, ct));
+                _connected++;
+                if (IPAddress is not null && (Container.Length > 1 || (_addressFromCommandLine && _connected > 1)))
+                {
+                    throw new Engine.HybridNetException(
+                        ErrorIds.AddressNotAllowed, FailureKind.InvalidArgument, IPAddress,
+                        Messages.AddressNotAllowed(Bridge, "-IPAddress applies to one container, but several were given"));
+                }
+
+                using var stateLock = LockBridge(Bridge);
+                var plan = Run(ct => new ContainerOperations(Context).PlanConnectAsync(Bridge, container, IPAddress, ct));
                 if (plan.Existing is not null)
                 {
-                    WriteVerbose($"Container '{container}' is already on bridge '{bridge}'; nothing to change.");
+                    WriteVerbose($"Container '{container}' is already on bridge '{Bridge}'; nothing to change.");
                     WriteObject(TypeMapper.ToEndpoint(plan.Existing));
                     continue;
                 }
 
-                if (ApplySteps(plan.Steps, $"Connecting container {container} to {bridge}")
+                if (ApplySteps(plan.Steps, $"Connecting container {container} to {Bridge}")
                     && Run(plan.DescribeResult) is { } endpoint)
                 {
-                    SyncNames(bridge);
+                    SyncNames(Bridge);
                     WriteObject(TypeMapper.ToEndpoint(endpoint));
                 }
             }

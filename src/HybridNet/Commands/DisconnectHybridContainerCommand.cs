@@ -9,18 +9,20 @@ namespace HybridNet.Commands;
 
 /// <summary>Detaches containers from a hybrid bridge through the Docker API.</summary>
 [Cmdlet(VerbsCommunications.Disconnect, "HybridContainer", SupportsShouldProcess = true,
-    DefaultParameterSetName = ByName, ConfirmImpact = ConfirmImpact.Medium)]
+    DefaultParameterSetName = ByObject, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HybridEndpoint))]
 public sealed class DisconnectHybridContainerCommand : HybridCmdlet
 {
     private const string ByName = "ByName";
     private const string ByObject = "ByObject";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipeline = true,
+        ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[] Container { get; set; } = Array.Empty<string>();
 
-    [Parameter(Mandatory = true, ParameterSetName = ByName)]
+    /// <summary>Name of the hybrid bridge.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string Bridge { get; set; } = string.Empty;
 
@@ -64,7 +66,7 @@ public sealed class DisconnectHybridContainerCommand : HybridCmdlet
     {
         try
         {
-            using var stateLock = Run(ct => StateLock.AcquireAsync(bridge, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+            using var stateLock = LockBridge(bridge);
             var plan = Run(ct => new ContainerOperations(Context).PlanDisconnectAsync(bridge, container, ct));
             if (plan.Steps.Count == 0)
             {

@@ -12,18 +12,20 @@ namespace HybridNet.Commands;
 /// DHCP reservations.
 /// </summary>
 [Cmdlet(VerbsCommunications.Disconnect, "HybridVM", SupportsShouldProcess = true,
-    DefaultParameterSetName = ByName, ConfirmImpact = ConfirmImpact.Medium)]
+    DefaultParameterSetName = ByObject, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HybridEndpoint))]
 public sealed class DisconnectHybridVMCommand : HybridCmdlet
 {
     private const string ByName = "ByName";
     private const string ByObject = "ByObject";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipeline = true,
+        ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(DomainNameCompleter))]
     public string[] Domain { get; set; } = Array.Empty<string>();
 
-    [Parameter(Mandatory = true, ParameterSetName = ByName)]
+    /// <summary>Name of the hybrid bridge.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string Bridge { get; set; } = string.Empty;
 
@@ -67,7 +69,7 @@ public sealed class DisconnectHybridVMCommand : HybridCmdlet
     {
         try
         {
-            using var stateLock = Run(ct => StateLock.AcquireAsync(bridge, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+            using var stateLock = LockBridge(bridge);
             var plan = Run(ct => new VmOperations(Context).PlanDisconnectAsync(bridge, domain, ct));
             if (plan.Steps.Count == 0)
             {

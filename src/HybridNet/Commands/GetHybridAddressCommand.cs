@@ -18,6 +18,7 @@ public sealed class GetHybridAddressCommand : HybridCmdlet
     /// <summary>Bridges to list; a piped HybridBridge binds here. All bridges when left out.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
+    [SupportsWildcards]
     public string[]? Bridge { get; set; }
 
     /// <summary>Writes only addresses whose sources disagree.</summary>
@@ -29,7 +30,8 @@ public sealed class GetHybridAddressCommand : HybridCmdlet
         try
         {
             var names = Bridge?.ToList();
-            var bridges = Run(ct => new BridgeOperations(Context).ListAsync(n => names is null || names.Contains(n), ct));
+            var bridgePatterns = names?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            var bridges = Run(ct => new BridgeOperations(Context).ListAsync(n => bridgePatterns is null || bridgePatterns.Any(p => p.IsMatch(n)), ct));
             var inventory = new AddressInventory(Context);
             foreach (var bridge in bridges)
             {
@@ -54,7 +56,8 @@ public sealed class GetHybridAddressCommand : HybridCmdlet
 
             foreach (var name in names ?? new System.Collections.Generic.List<string>())
             {
-                if (!bridges.Any(b => b.Definition.Name == name))
+                if (!WildcardPattern.ContainsWildcardCharacters(name)
+                    && !bridges.Any(b => string.Equals(b.Definition.Name, name, System.StringComparison.OrdinalIgnoreCase)))
                 {
                     WriteError(ErrorMapper.ToErrorRecord(new Engine.HybridNetException(
                         Engine.ErrorIds.BridgeNotFound, Engine.FailureKind.ObjectNotFound, name,

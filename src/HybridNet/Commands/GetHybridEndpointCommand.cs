@@ -14,6 +14,7 @@ public sealed class GetHybridEndpointCommand : HybridCmdlet
     /// <summary>Bridges to list; a piped HybridBridge binds here. All bridges when left out.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
+    [SupportsWildcards]
     public string[]? Bridge { get; set; }
 
     /// <summary>Member names to keep; wildcards allowed.</summary>
@@ -32,7 +33,8 @@ public sealed class GetHybridEndpointCommand : HybridCmdlet
             var bridges = new BridgeOperations(Context);
             var members = new MemberOperations(Context);
             var names = Bridge?.ToList();
-            var states = Run(ct => bridges.ListAsync(n => names is null || names.Contains(n), ct));
+            var bridgePatterns = names?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            var states = Run(ct => bridges.ListAsync(n => bridgePatterns is null || bridgePatterns.Any(p => p.IsMatch(n)), ct));
             var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             foreach (var state in states)
             {
@@ -49,7 +51,8 @@ public sealed class GetHybridEndpointCommand : HybridCmdlet
 
             foreach (var name in names ?? new System.Collections.Generic.List<string>())
             {
-                if (!states.Any(s => s.Definition.Name == name))
+                if (!WildcardPattern.ContainsWildcardCharacters(name)
+                    && !states.Any(s => string.Equals(s.Definition.Name, name, System.StringComparison.OrdinalIgnoreCase)))
                 {
                     WriteError(ErrorMapper.ToErrorRecord(new Engine.HybridNetException(
                         Engine.ErrorIds.BridgeNotFound, Engine.FailureKind.ObjectNotFound, name,

@@ -38,31 +38,33 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
     /// <summary>MTU of the bridge and of every member's link, in bytes.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1280, 9216)]
-    public int Mtu { get; set; } = 1500;
+    public int? Mtu { get; set; }
 
     /// <summary>DNS domain of member names; defaults to &lt;name&gt;.internal.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Domain { get; set; }
 
     /// <summary>Gateway address on the bridge; defaults to the first host address.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Gateway { get; set; }
 
     /// <summary>DHCP pool for guests, as first-last or CIDR.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("VmPool")]
     public string? VmRange { get; set; }
 
     /// <summary>Container address block, in CIDR form (Docker's --ip-range).</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("ContainerPool")]
     public string? ContainerRange { get; set; }
 
     /// <summary>Addresses left to explicit -IPAddress values, as first-last or CIDR.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? StaticRange { get; set; }
 
     /// <summary>What members may reach beyond the bridge: Isolated (default), Nat or Routed.</summary>
-    [Parameter]
-    public HybridBridgeMode Mode { get; set; } = HybridBridgeMode.Isolated;
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public HybridBridgeMode? Mode { get; set; }
 
     /// <summary>Networks routed to and from the members in Routed mode: CIDR subnets or libvirt/Docker network names.</summary>
     [Parameter]
@@ -86,13 +88,13 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
                 ContainerRange is null ? null : InputParser.Subnet(ContainerRange, nameof(ContainerRange)),
                 StaticRange is null ? null : InputParser.Range(StaticRange, nameof(StaticRange)))
             {
-                Mode = (Engine.BridgeMode)(int)Mode,
+                Mode = Mode is null ? null : (Engine.BridgeMode)(int)Mode.Value,
                 AllowNetwork = AllowNetwork,
             };
             NameRules.ValidateBridgeName(Name);
 
             var bridges = new BridgeOperations(Context);
-            using var stateLock = Run(ct => StateLock.AcquireAsync(Name, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+            using var stateLock = LockBridge(Name);
             var plan = Run(ct => bridges.PlanCreateAsync(request, ct));
             if (plan.Existing is not null)
             {

@@ -14,13 +14,22 @@ namespace HybridNet.Commands;
 /// libvirt network owns. It refuses while members are attached unless -Force is given, which
 /// disconnects them first. Nothing HybridNet did not create is touched.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = ByName)]
 [OutputType(typeof(HybridBridge))]
 public sealed class RemoveHybridBridgeCommand : HybridCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    private const string ByName = "ByName";
+    private const string ByObject = "ByObject";
+
+    /// <summary>Names of the bridges to remove. Only the command line binds here, never a piped object's Name.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Bridges from Get-HybridBridge. Other objects (endpoints, strings) do not bind.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true)]
+    public HybridBridge[] InputObject { get; set; } = Array.Empty<HybridBridge>();
 
     /// <summary>Disconnects attached VMs and containers instead of refusing.</summary>
     [Parameter]
@@ -34,7 +43,8 @@ public sealed class RemoveHybridBridgeCommand : HybridCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var name in Name)
+        var names = ParameterSetName == ByObject ? Array.ConvertAll(InputObject, b => b.Name) : Name;
+        foreach (var name in names)
         {
             try
             {
@@ -50,7 +60,7 @@ public sealed class RemoveHybridBridgeCommand : HybridCmdlet
     private void RemoveOne(string name)
     {
         NameRules.ValidateBridgeName(name);
-        using var stateLock = Run(ct => StateLock.AcquireAsync(name, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+        using var stateLock = LockBridge(name);
         var bridges = new BridgeOperations(Context);
         var state = Run(ct => bridges.GetStateAsync(name, ct));
         var definition = state.Definition;

@@ -12,23 +12,33 @@ namespace HybridNet.Commands;
 /// the bridge, restores the MTU, the firewall chain and the member names, and writes one object
 /// per change it made.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Repair, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsDiagnostic.Repair, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+    DefaultParameterSetName = ByName)]
 [OutputType(typeof(HybridChange))]
 public sealed class RepairHybridBridgeCommand : HybridCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    private const string ByName = "ByName";
+    private const string ByObject = "ByObject";
+
+    /// <summary>Names of the bridges to repair.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Bridges from Get-HybridBridge.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true)]
+    public HybridBridge[] InputObject { get; set; } = Array.Empty<HybridBridge>();
 
     internal override bool ChangesHost => true;
 
     protected override void ProcessRecord()
     {
-        foreach (var name in Name)
+        var names = ParameterSetName == ByObject ? Array.ConvertAll(InputObject, b => b.Name) : Name;
+        foreach (var name in names)
         {
             try
             {
-                using var stateLock = Run(ct => StateLock.AcquireAsync(name, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+                using var stateLock = LockBridge(name);
                 var steps = Run(ct => new RepairOperations(Context).PlanAsync(name, ct));
                 if (steps.Count == 0)
                 {

@@ -10,13 +10,22 @@ namespace HybridNet.Commands;
 /// Changes a hybrid bridge's mode, allowed networks, MTU, DNS domain or pools. Every change is
 /// stored in the libvirt network's definition and applied to the running bridge.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "HybridBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+    DefaultParameterSetName = ByName)]
 [OutputType(typeof(HybridBridge))]
 public sealed class SetHybridBridgeCommand : HybridCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    private const string ByName = "ByName";
+    private const string ByObject = "ByObject";
+
+    /// <summary>Name of the bridge to change.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string Name { get; set; } = string.Empty;
+
+    /// <summary>A bridge from Get-HybridBridge.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true)]
+    public HybridBridge? InputObject { get; set; }
 
     /// <summary>What members may reach beyond the bridge.</summary>
     [Parameter]
@@ -52,34 +61,35 @@ public sealed class SetHybridBridgeCommand : HybridCmdlet
 
     protected override void ProcessRecord()
     {
+        var name = InputObject?.Name ?? Name;
         try
         {
             var request = new SetBridgeRequest(
-                Name,
+                name,
                 Mode is null ? null : (Engine.BridgeMode)(int)Mode.Value,
                 AllowNetwork,
                 Mtu,
                 Domain,
                 VmRange is null ? null : InputParser.Range(VmRange, nameof(VmRange)),
                 ContainerRange is null ? null : InputParser.Subnet(ContainerRange, nameof(ContainerRange)));
-            using var stateLock = Run(ct => StateLock.AcquireAsync(Name, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+            using var stateLock = LockBridge(name);
             var (_, steps) = Run(ct => new SetOperations(Context).PlanAsync(request, ct));
             if (steps.Count == 0)
             {
-                WriteVerbose($"Hybrid bridge '{Name}' already has these settings; nothing to change.");
+                WriteVerbose($"Hybrid bridge '{name}' already has these settings; nothing to change.");
             }
-            else if (!ApplySteps(steps, $"Changing hybrid bridge {Name}"))
+            else if (!ApplySteps(steps, $"Changing hybrid bridge {name}"))
             {
                 return;
             }
             else if (Domain is not null)
             {
-                SyncNames(Name);
+                SyncNames(name);
             }
 
             if (PassThru)
             {
-                WriteObject(TypeMapper.ToBridge(Run(ct => new BridgeOperations(Context).GetStateAsync(Name, ct))));
+                WriteObject(TypeMapper.ToBridge(Run(ct => new BridgeOperations(Context).GetStateAsync(name, ct))));
             }
         }
         catch (Engine.HybridNetException ex)

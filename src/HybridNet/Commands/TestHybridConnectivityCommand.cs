@@ -15,7 +15,7 @@ namespace HybridNet.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "HybridConnectivity", DefaultParameterSetName = ByEndpoint)]
 [OutputType(typeof(HybridConnectivityResult))]
-[OutputType(typeof(bool), ParameterSetName = new[] { ByEndpoint, ByBridge })]
+[OutputType(typeof(bool))]
 public sealed class TestHybridConnectivityCommand : HybridCmdlet
 {
     private const string ByEndpoint = "ByEndpoint";
@@ -27,7 +27,7 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
     public HybridEndpoint[] InputObject { get; set; } = System.Array.Empty<HybridEndpoint>();
 
     /// <summary>Probes every member of these bridges.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByBridge)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByBridge, ValueFromPipeline = true)]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string[] Bridge { get; set; } = System.Array.Empty<string>();
 
@@ -57,19 +57,19 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
             return;
         }
 
-        try
+        var bridges = new BridgeOperations(Context);
+        var members = new MemberOperations(Context);
+        foreach (var name in Bridge)
         {
-            var bridges = new BridgeOperations(Context);
-            var members = new MemberOperations(Context);
-            foreach (var name in Bridge)
+            try
             {
                 var definition = Run(ct => bridges.RequireDefinitionAsync(name, ct));
                 _endpoints.AddRange(Run(ct => members.ListAsync(definition, ct)).Select(TypeMapper.ToEndpoint));
             }
-        }
-        catch (Engine.HybridNetException ex)
-        {
-            Report(ex);
+            catch (Engine.HybridNetException ex)
+            {
+                Report(ex);
+            }
         }
     }
 

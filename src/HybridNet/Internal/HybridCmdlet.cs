@@ -57,6 +57,21 @@ public abstract class HybridCmdlet : PSCmdlet
 
     protected override void EndProcessing() => CompleteProgress();
 
+    /// <summary>
+    /// Takes the bridge's state lock after checking the name, so no path is built from an
+    /// unchecked value. Under -WhatIf nothing changes, so no lock is taken and none is needed.
+    /// </summary>
+    internal IDisposable? LockBridge(string bridge)
+    {
+        NameRules.ValidateBridgeName(bridge);
+        if (IsWhatIf)
+        {
+            return null;
+        }
+
+        return Run(ct => StateLock.AcquireAsync(bridge, TimeSpan.FromSeconds(Math.Max(60, TimeoutSec)), ct));
+    }
+
     /// <summary>True under -WhatIf, where ShouldProcess lists every step and applies none.</summary>
     internal bool IsWhatIf =>
         (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) && value is SwitchParameter { IsPresent: true })
