@@ -88,11 +88,13 @@ public abstract class HybridCmdlet : PSCmdlet
         {
             if (_pipelineActions.TryTake(out var action, 25))
             {
-                action();
+                // After Ctrl+C writes throw; the work is cancelled too, so keep waiting for it
+                // to end rather than leave it running behind the undo.
+                WriteQuietly(action);
             }
         }
 
-        Drain();
+        WriteQuietly(Drain);
         try
         {
             return task.GetAwaiter().GetResult();
@@ -144,6 +146,7 @@ public abstract class HybridCmdlet : PSCmdlet
 
                 ShowProgress(activity, step.Action, steps.Count > 0 ? i * 100 / steps.Count : -1);
                 WriteVerbose($"{step.Action}: {step.Command}");
+                FailIfInjected(i + 1, step);
                 Run(step.Apply);
                 applied.Add(step);
             }
@@ -179,6 +182,23 @@ public abstract class HybridCmdlet : PSCmdlet
         catch (Engine.HybridNetException ex)
         {
             WriteWarning($"The names of bridge '{bridge}' could not be updated: {ex.Message} Run Repair-HybridBridge {bridge} to retry.");
+        }
+    }
+
+    /// <summary>
+    /// Test hook: when HYBRIDNET_TEST_FAIL_AT_STEP is set to N, step N (counted from 1) of every
+    /// change fails instead of running, so tests can prove that the finished steps are undone.
+    /// </summary>
+    private static void FailIfInjected(int number, ChangeStep step)
+    {
+        var value = Environment.GetEnvironmentVariable("HYBRIDNET_TEST_FAIL_AT_STEP");
+        if (int.TryParse(value, out var failAt) && failAt == number)
+        {
+            throw new Engine.HybridNetException(
+                "InjectedFailure",
+                FailureKind.InvalidOperation,
+                step.Target,
+                $"Step {number} ('{step.Action}') failed on purpose because HYBRIDNET_TEST_FAIL_AT_STEP={number}.");
         }
     }
 
@@ -229,16 +249,31 @@ public abstract class HybridCmdlet : PSCmdlet
 
             try
             {
-                WriteVerbose($"Undoing: {step.Action}");
+                WriteQuietly(() => WriteVerbose($"Undoing: {step.Action}"));
                 step.Undo(undoCancellation.Token).GetAwaiter().GetResult();
             }
             catch (Exception ex)
             {
-                WriteWarning($"Could not undo '{step.Action}' on {step.Target}: {ex.Message}. Remove it by hand.");
+                WriteQuietly(() => WriteWarning($"Could not undo '{step.Action}' on {step.Target}: {ex.Message}. Remove it by hand."));
             }
         }
 
-        Drain();
+        WriteQuietly(Drain);
+    }
+
+    /// <summary>
+    /// Writes to the pipeline unless it is stopping: after Ctrl+C every Write* throws, and the
+    /// undo that follows must still run to the end.
+    /// </summary>
+    private static void WriteQuietly(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (PipelineStoppedException)
+        {
+        }
     }
 
     private void Drain()
