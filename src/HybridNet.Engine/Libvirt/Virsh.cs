@@ -160,8 +160,28 @@ public sealed class Virsh
             .ConfigureAwait(false);
     }
 
-    public Task<CommandResult> RunAsync(CancellationToken cancellationToken, params string[] arguments) =>
-        _runner.RunAsync("virsh", Arguments(arguments), _timeout, cancellationToken);
+    public Task<CommandResult> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        // virsh has no "--" to end its options, so a name that starts with '-' would be read as
+        // one (net-dumpxml --help prints help and succeeds). Names never start with '-'.
+        var named = arguments.Skip(1).FirstOrDefault(a => a.StartsWith('-') && !KnownOptions.Contains(a));
+        if (named is not null)
+        {
+            throw new HybridNetException(
+                ErrorIds.InvalidName,
+                FailureKind.InvalidArgument,
+                named,
+                Messages.InvalidName("libvirt object name", named, "it must not start with '-'"));
+        }
+
+        return _runner.RunAsync("virsh", Arguments(arguments), _timeout, cancellationToken);
+    }
+
+    /// <summary>The virsh options HybridNet itself passes.</summary>
+    private static readonly HashSet<string> KnownOptions = new(StringComparer.Ordinal)
+    {
+        "--all", "--name", "--inactive", "--live", "--config", "--timeout", "--state-running",
+    };
 
     public async Task<CommandResult> RunCheckedAsync(CancellationToken cancellationToken, params string[] arguments)
     {

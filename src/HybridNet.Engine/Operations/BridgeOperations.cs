@@ -63,6 +63,7 @@ public sealed class BridgeOperations
     /// <summary>Reads the stored definition, or null when no libvirt network has that name.</summary>
     public async Task<BridgeDefinition?> ReadDefinitionAsync(string name, CancellationToken cancellationToken)
     {
+        NameRules.ValidateBridgeName(name);
         var xml = await _context.Virsh.GetNetworkXmlAsync(name, inactive: true, cancellationToken).ConfigureAwait(false);
         if (xml is null)
         {

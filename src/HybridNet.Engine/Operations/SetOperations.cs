@@ -199,6 +199,8 @@ public sealed class SetOperations
             return new[] { subnet };
         }
 
+        NameRules.ValidateMemberName("network name", entry);
+
         var xml = await _context.Virsh.GetNetworkXmlAsync(entry, inactive: true, cancellationToken).ConfigureAwait(false);
         if (xml is not null)
         {
