@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace HybridNet.Engine;
 
@@ -29,4 +30,11 @@ public sealed record ProbeResult(
     string Protocol,
     ProbeStatus Status,
     double? LatencyMs,
-    string Detail);
+    string Detail)
+{
+    /// <summary>Findings of -Diagnose, empty unless the probe failed and was diagnosed.</summary>
+    public IReadOnlyList<string> Diagnosis { get; init; } = Array.Empty<string>();
+
+    /// <summary>The layer the diagnosis points to, or null.</summary>
+    public string? FailedLayer { get; init; }
+}

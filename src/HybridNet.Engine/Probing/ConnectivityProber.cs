@@ -16,6 +16,9 @@ namespace HybridNet.Engine.Probing;
 public sealed record ProbeOptions(int TimeoutMs, bool IncludeHost, int MaxParallel)
 {
     public static ProbeOptions Default { get; } = new(1000, true, 8);
+
+    /// <summary>ICMP payload in bytes; above 32 the echo carries the don't-fragment bit.</summary>
+    public int PayloadSize { get; init; } = IcmpEcho.DefaultPayloadSize;
 }
 
 /// <summary>
@@ -105,14 +108,14 @@ public sealed partial class ConnectivityProber
             {
                 case EndpointKind.Host:
                 {
-                    var reply = await Task.Run(() => IcmpEcho.Send(address, options.TimeoutMs), cancellationToken).ConfigureAwait(false);
+                    var reply = await Task.Run(() => IcmpEcho.Send(address, options.TimeoutMs, options.PayloadSize), cancellationToken).ConfigureAwait(false);
                     return Result(reply.Success ? ProbeStatus.Reachable : ProbeStatus.Unreachable, reply.LatencyMs, reply.Detail);
                 }
 
                 case EndpointKind.Container when source.ContainerPid is { } pid:
                 {
                     var reply = await NetworkNamespace.RunAsync(
-                            NetworkNamespace.PathOfProcess(pid), () => IcmpEcho.Send(address, options.TimeoutMs), cancellationToken)
+                            NetworkNamespace.PathOfProcess(pid), () => IcmpEcho.Send(address, options.TimeoutMs, options.PayloadSize), cancellationToken)
                         .ConfigureAwait(false);
                     return Result(reply.Success ? ProbeStatus.Reachable : ProbeStatus.Unreachable, reply.LatencyMs,
                         reply.Detail + " (sent from the container's network namespace)");
@@ -156,7 +159,11 @@ public sealed partial class ConnectivityProber
         var exec = await _context.Agent.ExecAsync(
                 source.Name,
                 "ping",
-                new[] { "-c", "1", "-W", seconds.ToString(CultureInfo.InvariantCulture), address.ToString() },
+                new[]
+                {
+                    "-c", "1", "-W", seconds.ToString(CultureInfo.InvariantCulture),
+                    "-s", options.PayloadSize.ToString(CultureInfo.InvariantCulture), address.ToString(),
+                },
                 TimeSpan.FromSeconds(seconds + 10),
                 cancellationToken)
             .ConfigureAwait(false);

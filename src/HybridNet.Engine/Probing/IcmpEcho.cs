@@ -15,15 +15,21 @@ public sealed record EchoReply(bool Success, double? LatencyMs, string Detail);
 /// </summary>
 public static class IcmpEcho
 {
-    private static readonly byte[] Payload = new byte[32];
+    /// <summary>Payload size of a default probe, in bytes.</summary>
+    public const int DefaultPayloadSize = 32;
 
-    public static EchoReply Send(IPAddress target, int timeoutMs)
+    /// <summary>
+    /// Sends one echo with <paramref name="payloadSize"/> bytes of payload. A payload larger than
+    /// the default is sent with the don't-fragment bit, so it fails where a link's MTU is smaller.
+    /// </summary>
+    public static EchoReply Send(IPAddress target, int timeoutMs, int payloadSize = DefaultPayloadSize)
     {
         using var ping = new Ping();
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            var reply = ping.Send(target, timeoutMs, Payload);
+            var options = payloadSize > DefaultPayloadSize ? new PingOptions { DontFragment = true } : null;
+            var reply = ping.Send(target, timeoutMs, new byte[payloadSize], options);
             stopwatch.Stop();
             return reply.Status == IPStatus.Success
                 ? new EchoReply(true, Math.Round(stopwatch.Elapsed.TotalMilliseconds, 3), "ICMP echo reply received")

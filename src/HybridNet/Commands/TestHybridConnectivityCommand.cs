@@ -45,6 +45,15 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
+    /// <summary>ICMP payload in bytes; above 32 the echo is sent with the don't-fragment bit.</summary>
+    [Parameter]
+    [ValidateRange(0, 65000)]
+    public int BufferSize { get; set; } = 32;
+
+    /// <summary>For each failed probe, finds the layer that drops it and fills Diagnosis and FailedLayer.</summary>
+    [Parameter]
+    public SwitchParameter Diagnose { get; set; }
+
     /// <summary>Writes only $true when every probe is Reachable, otherwise $false.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -75,11 +84,13 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
 
     protected override void EndProcessing()
     {
-        var endpoints = _endpoints
+        var unique = _endpoints
             .GroupBy(e => (e.Kind, e.Name, e.IPAddress))
-            .Select(g => TypeMapper.ToProbeEndpoint(g.First()))
+            .Select(g => g.First())
             .ToList();
-        var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit);
+        var endpoints = unique.Select(TypeMapper.ToProbeEndpoint).ToList();
+        var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit) { PayloadSize = BufferSize };
+        var failed = new List<ProbeResult>();
         var total = ConnectivityProber.Pairs(endpoints, options.IncludeHost).Count;
         var allReachable = total > 0;
         ShowProgress("Testing hybrid connectivity", $"0 of {total} probes", 0);
@@ -87,16 +98,53 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
         {
             allReachable &= result.Status == ProbeStatus.Reachable;
             ShowProgress("Testing hybrid connectivity", $"{done} of {count} probes", done * 100 / count);
-            if (!Quiet)
+            if (Diagnose && result.Status == ProbeStatus.Unreachable)
+            {
+                failed.Add(result);
+            }
+            else if (!Quiet)
             {
                 WriteObject(TypeMapper.ToResult(result));
             }
         }), ct));
+
+        // Diagnoses run one at a time: each reads firewall counters around its own re-probe.
+        foreach (var result in failed)
+        {
+            var diagnosed = Run(ct => DiagnoseAsync(result, unique, options, ct));
+            if (!Quiet)
+            {
+                WriteObject(TypeMapper.ToResult(diagnosed));
+            }
+        }
         if (Quiet)
         {
             WriteObject(allReachable);
         }
 
         base.EndProcessing();
+    }
+
+    private async System.Threading.Tasks.Task<ProbeResult> DiagnoseAsync(
+        ProbeResult result, List<HybridEndpoint> endpoints, ProbeOptions options, System.Threading.CancellationToken cancellationToken)
+    {
+        var source = endpoints.FirstOrDefault(e => e.Name == result.Source && (int)e.Kind == (int)result.SourceKind);
+        var target = endpoints.First(e => e.Name == result.Target && (int)e.Kind == (int)result.TargetKind);
+        var prober = new ConnectivityProber(Context);
+        var sourceProbe = source is null
+            ? new ProbeEndpoint(EndpointKind.Host, ConnectivityProber.HostName, null, null, false, true)
+            : TypeMapper.ToProbeEndpoint(source);
+        var findings = await new PathDiagnoser(Context).DiagnoseAsync(
+                target.Bridge,
+                source is null ? null : TypeMapper.ToEndpointState(source),
+                TypeMapper.ToEndpointState(target),
+                ct => prober.ProbeAsync(sourceProbe, TypeMapper.ToProbeEndpoint(target), options, ct),
+                cancellationToken)
+            .ConfigureAwait(false);
+        return result with
+        {
+            Diagnosis = findings.Select(f => $"{f.Layer}: {f.Detail}").ToList(),
+            FailedLayer = PathDiagnoser.PrimaryLayer(findings),
+        };
     }
 }

@@ -59,5 +59,19 @@ internal static class TypeMapper
         result.Protocol,
         (HybridProbeStatus)(int)result.Status,
         result.LatencyMs,
-        result.Detail);
+        result.Detail,
+        result.Diagnosis.ToArray(),
+        result.FailedLayer);
+
+    public static EndpointState ToEndpointState(HybridEndpoint endpoint) => new(
+        (EndpointKind)(int)endpoint.Kind,
+        endpoint.Name,
+        endpoint.Bridge,
+        endpoint.IPAddress,
+        endpoint.MacAddress,
+        endpoint.HostInterface,
+        endpoint.Id,
+        endpoint.Running,
+        endpoint.ContainerPid,
+        endpoint.HasGuestAgent);
 }

@@ -22,8 +22,12 @@ public sealed class HybridConnectivityResult
         string protocol,
         HybridProbeStatus status,
         double? latencyMs,
-        string detail)
+        string detail,
+        string[] diagnosis,
+        string? failedLayer)
     {
+        Diagnosis = diagnosis;
+        FailedLayer = failedLayer;
         Source = source;
         SourceKind = sourceKind;
         Target = target;
@@ -55,6 +59,15 @@ public sealed class HybridConnectivityResult
 
     /// <summary>How the probe ran and, when it failed, why.</summary>
     public string Detail { get; }
+
+    /// <summary>
+    /// With -Diagnose, what each layer showed for a failed probe: neighbour resolution, bridge
+    /// port state, route, reverse-path filter, MTU, firewall rules and their packet counters.
+    /// </summary>
+    public string[] Diagnosis { get; }
+
+    /// <summary>With -Diagnose, the layer that drops the traffic (Firewall, BridgePort, Neighbour, Route, ReversePathFilter, Mtu).</summary>
+    public string? FailedLayer { get; }
 
     public override string ToString() => $"{Source} -> {Target}: {Status}";
 }

@@ -1,0 +1,44 @@
+#Requires -Version 7.4
+# Runs last (files run in name order): nothing the suite created may remain on the host.
+
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $script:labReady = (Test-DockerAvailable) -and (Test-LibvirtAvailable)
+}
+
+Describe 'Nothing left behind' -Tag 'Integration', 'Docker', 'Libvirt' -Skip:(-not $labReady) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+        # hnt: Pester suites; hnlab: the lab's own tests.
+        $script:prefixes = '^(hnt|hnlab)'
+    }
+
+    It 'leaves no test bridge or link' {
+        Get-TestLinkNames | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test Docker network' {
+        Get-TestDockerNetworks | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test libvirt network' {
+        Get-TestLibvirtNetworks | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test domain' {
+        Get-TestDomains | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test container' {
+        Get-TestContainers | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test network namespace' {
+        @(& ip netns list) | Where-Object { $_ -match $prefixes } | Should -BeNullOrEmpty
+    }
+
+    It 'leaves no test firewall rule' {
+        (& iptables -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab)|HYBRIDNET-(hnt|hnlab)'
+        (& iptables -t nat -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab)'
+    }
+}
