@@ -35,6 +35,9 @@ param(
     # Test: run only Pester tests with these tags (Unit, Integration, ...). All when empty.
     [string[]] $Tag = @(),
 
+    # Test: leave out Pester tests with these tags.
+    [string[]] $ExcludeTag = @(),
+
     # Test: skip the xunit project.
     [switch] $SkipUnit
 )
@@ -139,6 +142,10 @@ function Invoke-PesterTests {
         '-ResultsDirectory', $ResultsDir)
     if ($Tag.Count -gt 0) {
         $arguments += @('-Tag', ($Tag -join ','))
+    }
+
+    if ($ExcludeTag.Count -gt 0) {
+        $arguments += @('-ExcludeTag', ($ExcludeTag -join ','))
     }
 
     & dotnet @arguments 2>&1 | Out-Host
