@@ -122,6 +122,25 @@ Describe 'Faults survived' -Tag 'Integration', 'Docker', 'Libvirt', 'Slow', 'Fau
         Test-ContainerPing -Container $web -Address $vm | Should -BeTrue
     }
 
+    It 'repairs a bridge Docker re-created first' {
+        # The libvirt network goes down, then dockerd starts and re-creates the bridge of its
+        # network on its own; libvirt cannot start on a bridge it did not create.
+        & virsh -q -c qemu:///system net-destroy $bridgeName | Out-Null
+        Stop-TestDaemon -PidFile /var/run/docker.pid
+        Start-HybridLabDaemon | Out-Null
+        (Get-HybridBridge -Name $bridgeName).State | Should -Not -Be 'Active'
+        $changes = @(Repair-HybridBridge -Name $bridgeName -Confirm:$false -ErrorAction Stop)
+        ($changes.Action -join "`n") | Should -Match 'Delete bridge'
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (@(Get-HybridEndpoint -Bridge $bridgeName -Kind Container | Where-Object Running).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 500
+        }
+
+        (Get-HybridBridge -Name $bridgeName).State | Should -Be 'Active'
+        Get-Addresses | Should -Be $addresses
+        (Test-AllReachable).Failed | Should -BeNullOrEmpty
+    }
+
     It 'needs no repair when nothing drifted' {
         @(Repair-HybridBridge -Name $bridgeName -Confirm:$false -ErrorAction Stop).Count | Should -Be 0
     }

@@ -103,6 +103,8 @@ function Remove-TestLeftovers {
         & docker network rm $network *> $null
     }
 
+    Remove-TestFirewallRules
+
     foreach ($network in Get-TestLibvirtNetworks | Where-Object { Test-TestName $_ }) {
         & virsh -q -c $script:LibvirtUri net-destroy $network *> $null
         & virsh -q -c $script:LibvirtUri net-undefine $network *> $null
@@ -114,6 +116,26 @@ function Remove-TestLeftovers {
 
     foreach ($namespace in @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Where-Object { Test-TestName $_ }) {
         & ip netns delete $namespace *> $null
+    }
+}
+
+<#
+.SYNOPSIS
+    Deletes HybridNet firewall rules and chains of test bridges ("hybridnet:hnt…" comments and
+    HYBRIDNET-hnt… chains), which a test bridge removed by hand instead of Remove-HybridBridge leaves.
+#>
+function Remove-TestFirewallRules {
+    foreach ($table in 'filter', 'nat') {
+        foreach ($line in @(& iptables -w 5 -t $table -S) | Where-Object { $_ -match "^-A .*hybridnet:$($script:TestPrefix)" }) {
+            # -S prints the rule as arguments; the comment is quoted, and -D takes the same words.
+            $words = [regex]::Matches($line, '"[^"]*"|\S+') | ForEach-Object { $_.Value.Trim('"') }
+            & iptables -w 5 -t $table -D @($words | Select-Object -Skip 1) *> $null
+        }
+    }
+
+    foreach ($chain in @(& iptables -w 5 -S) | Where-Object { $_ -match "^-N (HYBRIDNET-$($script:TestPrefix)\S*)" } | ForEach-Object { $Matches[1] }) {
+        & iptables -w 5 -F $chain *> $null
+        & iptables -w 5 -X $chain *> $null
     }
 }
 

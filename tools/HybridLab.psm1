@@ -1333,9 +1333,12 @@ function New-LabDomainXml {
         [Parameter(Mandatory)][string]$ConsoleLogPath,
         [string]$Network,
         [string[]]$KernelArgument,
-        [switch]$NoGuestAgent
+        [switch]$NoGuestAgent,
+        [switch]$NoAcpi
     )
     $escape = { param($Text) [System.Security.SecurityElement]::Escape($Text) }
+    # Without ACPI the i440fx PCI bus refuses hot-plug, which tests of that failure need.
+    $features = if ($NoAcpi) { '' } else { '    <acpi/>' }
     $cmdline = (@('console=ttyS0', "hostname=$Name") + $KernelArgument) -join ' '
     $agentChannel = if ($NoGuestAgent) { '' } else {
         @"
@@ -1373,7 +1376,7 @@ function New-LabDomainXml {
     <cmdline>$(& $escape $cmdline)</cmdline>
   </os>
   <features>
-    <acpi/>
+$features
   </features>
   <clock offset='utc'/>
   <on_poweroff>destroy</on_poweroff>
@@ -1414,6 +1417,9 @@ function New-HybridLabVM {
     .PARAMETER Network
         libvirt network for one virtio NIC (eth0 in the guest). No NIC when omitted.
 
+    .PARAMETER NoAcpi
+        Leaves ACPI out of the domain, so the PCI bus refuses NIC hot-plug.
+
     .PARAMETER NoGuestAgent
         Leaves out the virtio channel org.qemu.guest_agent.0, so qemu-ga does not start.
 
@@ -1438,6 +1444,7 @@ function New-HybridLabVM {
         [Parameter(Mandatory)][string]$Name,
         [string]$Network,
         [switch]$NoGuestAgent,
+        [switch]$NoAcpi,
         [switch]$Start,
         [ValidateRange(64, 65536)][int]$MemoryMB = 192,
         [string[]]$KernelArgument = @()
@@ -1468,6 +1475,7 @@ function New-HybridLabVM {
         Network        = $Network
         KernelArgument = $KernelArgument
         NoGuestAgent   = $NoGuestAgent
+        NoAcpi         = $NoAcpi
     }
     $xml = New-LabDomainXml @xmlParameters
     $xmlPath = Join-Path ([System.IO.Path]::GetTempPath()) "hnlab-domain-$([guid]::NewGuid().ToString('N')).xml"

@@ -90,9 +90,16 @@ public sealed class DockerEngine : IDisposable
     /// <summary>The endpoint in use: DOCKER_HOST when set, otherwise the local unix socket.</summary>
     public string Host { get; }
 
-    /// <summary>Fails with a clear error unless the daemon answers a ping.</summary>
+    private bool _reachable;
+
+    /// <summary>Fails with a clear error unless the daemon answers a ping; pings once per instance.</summary>
     public async Task EnsureReachableAsync(CancellationToken cancellationToken)
     {
+        if (_reachable)
+        {
+            return;
+        }
+
         if (Host.StartsWith("unix://", StringComparison.Ordinal))
         {
             var path = Host["unix://".Length..];
@@ -113,6 +120,7 @@ public sealed class DockerEngine : IDisposable
                 return true;
             }, cancellationToken)
             .ConfigureAwait(false);
+        _reachable = true;
     }
 
     public async Task<IReadOnlyList<DockerNetworkInfo>> ListNetworksAsync(CancellationToken cancellationToken)

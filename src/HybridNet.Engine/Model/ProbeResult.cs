@@ -37,4 +37,15 @@ public sealed record ProbeResult(
 
     /// <summary>The layer the diagnosis points to, or null.</summary>
     public string? FailedLayer { get; init; }
+
+    public int Sent { get; init; } = 1;
+
+    public int Received { get; init; }
+
+    public double? LatencyMinMs { get; init; }
+
+    public double? LatencyMaxMs { get; init; }
+
+    /// <summary>Largest IPv4 packet in bytes that passed with don't-fragment, when measured.</summary>
+    public int? PathMtu { get; init; }
 }

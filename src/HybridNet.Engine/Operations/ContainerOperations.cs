@@ -33,7 +33,13 @@ public sealed class ContainerOperations
         NameRules.ValidateMemberName("container name", containerReference);
         var requested = AddressRules.ParseOptional(ipAddress);
         await _context.Docker.EnsureReachableAsync(cancellationToken).ConfigureAwait(false);
-        var bridge = await _bridges.RequireDefinitionAsync(bridgeName, cancellationToken).ConfigureAwait(false);
+
+        // An explicit address is checked against the reservations as they are now; an automatic
+        // one comes from Docker's IPAM, so the definition read earlier in this pipeline will do.
+        var bridge = requested is null
+            ? await _context.GetDefinitionOnceAsync(bridgeName, ct => _bridges.RequireDefinitionAsync(bridgeName, ct), cancellationToken)
+                .ConfigureAwait(false)
+            : await _bridges.RequireDefinitionAsync(bridgeName, cancellationToken).ConfigureAwait(false);
         var container = await RequireContainerAsync(containerReference, cancellationToken).ConfigureAwait(false);
 
         var attachment = container.Networks.FirstOrDefault(n => n.NetworkName == bridge.DockerNetwork);

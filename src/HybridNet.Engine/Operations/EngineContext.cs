@@ -60,6 +60,27 @@ public sealed class EngineContext : IDisposable
 
     public DockerEngine Docker => _docker.Value;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BridgeDefinition> _definitions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Reads a bridge definition once per cmdlet invocation, for pipelines that attach many
+    /// members to one bridge. Callers that need the current reservations read it directly.
+    /// </summary>
+    public async System.Threading.Tasks.Task<BridgeDefinition> GetDefinitionOnceAsync(
+        string bridge,
+        Func<System.Threading.CancellationToken, System.Threading.Tasks.Task<BridgeDefinition>> read,
+        System.Threading.CancellationToken cancellationToken)
+    {
+        if (_definitions.TryGetValue(bridge, out var cached))
+        {
+            return cached;
+        }
+
+        var definition = await read(cancellationToken).ConfigureAwait(false);
+        _definitions[bridge] = definition;
+        return definition;
+    }
+
     public void Dispose()
     {
         if (_docker.IsValueCreated)

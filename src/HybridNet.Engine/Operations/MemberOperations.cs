@@ -110,12 +110,16 @@ public sealed class MemberOperations
         string? hostInterface = null;
         if (container.Running && container.Pid > 0 && attachment?.MacAddress is { } mac)
         {
-            var inside = await _context.Ip.GetLinksAsync(cancellationToken, container.Pid).ConfigureAwait(false);
-            var peerIndex = inside.FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.PeerIndex;
-            if (peerIndex is { } index)
+            hostInterface = HostPeerFromSysfs(container.Pid, mac);
+            if (hostInterface is null)
             {
-                var host = await _context.Ip.GetLinksAsync(cancellationToken).ConfigureAwait(false);
-                hostInterface = host.FirstOrDefault(l => l.Index == index)?.Name;
+                var inside = await _context.Ip.GetLinksAsync(cancellationToken, container.Pid).ConfigureAwait(false);
+                var peerIndex = inside.FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.PeerIndex;
+                if (peerIndex is { } index)
+                {
+                    var host = await _context.Ip.GetLinksAsync(cancellationToken).ConfigureAwait(false);
+                    hostInterface = host.FirstOrDefault(l => l.Index == index)?.Name;
+                }
             }
         }
 
@@ -168,6 +172,49 @@ public sealed class MemberOperations
         }
 
         return used;
+    }
+
+    /// <summary>
+    /// Finds the host side of a container's veth from sysfs alone: the container's own sysfs
+    /// (reached through /proc/&lt;pid&gt;/root, which Docker mounts read-only) gives the peer's
+    /// ifindex in iflink, and the host's sysfs maps that index to a name. Returns null when the
+    /// container has no sysfs, and the caller asks `ip` inside the namespace instead.
+    /// </summary>
+    private static string? HostPeerFromSysfs(int pid, string mac)
+    {
+        try
+        {
+            var inside = $"/proc/{pid}/root/sys/class/net";
+            if (!System.IO.Directory.Exists(inside))
+            {
+                return null;
+            }
+
+            foreach (var device in System.IO.Directory.EnumerateDirectories(inside))
+            {
+                var address = System.IO.File.ReadAllText(System.IO.Path.Combine(device, "address")).Trim();
+                if (!string.Equals(address, mac, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                var peer = System.IO.File.ReadAllText(System.IO.Path.Combine(device, "iflink")).Trim();
+                foreach (var hostDevice in System.IO.Directory.EnumerateDirectories("/sys/class/net"))
+                {
+                    var indexPath = System.IO.Path.Combine(hostDevice, "ifindex");
+                    if (System.IO.File.Exists(indexPath) && System.IO.File.ReadAllText(indexPath).Trim() == peer)
+                    {
+                        return System.IO.Path.GetFileName(hostDevice);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.IO.IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return null;
     }
 
     private static string? AddressOfMac(BridgeDefinition bridge, IReadOnlyList<DhcpLease> leases, string? mac)

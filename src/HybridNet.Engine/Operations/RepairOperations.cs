@@ -43,6 +43,18 @@ public sealed class RepairOperations
             active = false;
         }
 
+        var recreate = link is null;
+        if (!active && link is not null)
+        {
+            // The network is down but a device of that name exists: Docker re-creates the bridge
+            // of its network when dockerd starts while the libvirt network is stopped. libvirt
+            // refuses to start on a bridge it did not create, so that device goes first; members
+            // are plugged into the new bridge below.
+            steps.Add(LinkStep(name, $"Delete bridge {name}, which another manager created while libvirt network '{name}' was down",
+                "link", "delete", "dev", name));
+            recreate = true;
+        }
+
         if (!active)
         {
             steps.Add(new ChangeStep(name, $"Start libvirt network '{name}' (creates bridge {name} with its gateway and DHCP)",
@@ -66,7 +78,7 @@ public sealed class RepairOperations
                 async ct => await _context.Docker.CreateNetworkAsync(spec, ct).ConfigureAwait(false), null));
         }
 
-        steps.AddRange(await PlugStepsAsync(definition, link, cancellationToken).ConfigureAwait(false));
+        steps.AddRange(await PlugStepsAsync(definition, recreate, cancellationToken).ConfigureAwait(false));
 
         if (link is not null && link.Mtu != definition.Mtu)
         {
@@ -101,7 +113,7 @@ public sealed class RepairOperations
     /// bridge. When the bridge is missing now, the plan re-plugs every running member after the
     /// network restart creates the bridge again.
     /// </summary>
-    private async Task<IReadOnlyList<ChangeStep>> PlugStepsAsync(BridgeDefinition definition, LinkInfo? bridgeLink, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ChangeStep>> PlugStepsAsync(BridgeDefinition definition, bool recreate, CancellationToken cancellationToken)
     {
         var steps = new List<ChangeStep>();
         var members = await new MemberOperations(_context).ListAsync(definition, cancellationToken).ConfigureAwait(false);
@@ -109,7 +121,7 @@ public sealed class RepairOperations
         foreach (var member in members.Where(m => m.Running && m.HostInterface is not null))
         {
             var link = links.FirstOrDefault(l => l.Name == member.HostInterface);
-            if (link is null || (bridgeLink is not null && link.Master == definition.Name))
+            if (link is null || (!recreate && link.Master == definition.Name))
             {
                 continue;
             }

@@ -19,6 +19,15 @@ public sealed record ProbeOptions(int TimeoutMs, bool IncludeHost, int MaxParall
 
     /// <summary>ICMP payload in bytes; above 32 the echo carries the don't-fragment bit.</summary>
     public int PayloadSize { get; init; } = IcmpEcho.DefaultPayloadSize;
+
+    /// <summary>Echoes per pair; latency is reported as minimum, average and maximum.</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>TCP port to connect to instead of sending ICMP echoes; null for ICMP.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Searches the largest payload that passes with don't-fragment, up to this MTU; null to skip.</summary>
+    public int? PathMtuLimit { get; init; }
 }
 
 /// <summary>
@@ -89,8 +98,9 @@ public sealed partial class ConnectivityProber
 
     public async Task<ProbeResult> ProbeAsync(ProbeEndpoint source, ProbeEndpoint target, ProbeOptions options, CancellationToken cancellationToken)
     {
+        var protocol = options.Port is { } tcpPort ? "TCP/" + tcpPort.ToString(CultureInfo.InvariantCulture) : "ICMP";
         ProbeResult Result(ProbeStatus status, double? latency, string detail) => new(
-            source.Name, source.Kind, target.Name, target.Kind, target.Address, "ICMP", status, latency, detail);
+            source.Name, source.Kind, target.Name, target.Kind, target.Address, protocol, status, latency, detail);
 
         if (target.Address is null || !IPAddress.TryParse(target.Address, out var address))
         {
@@ -104,34 +114,111 @@ public sealed partial class ConnectivityProber
 
         try
         {
-            switch (source.Kind)
+            if (source.Kind == EndpointKind.VM)
             {
-                case EndpointKind.Host:
-                {
-                    var reply = await Task.Run(() => IcmpEcho.Send(address, options.TimeoutMs, options.PayloadSize), cancellationToken).ConfigureAwait(false);
-                    return Result(reply.Success ? ProbeStatus.Reachable : ProbeStatus.Unreachable, reply.LatencyMs, reply.Detail);
-                }
-
-                case EndpointKind.Container when source.ContainerPid is { } pid:
-                {
-                    var reply = await NetworkNamespace.RunAsync(
-                            NetworkNamespace.PathOfProcess(pid), () => IcmpEcho.Send(address, options.TimeoutMs, options.PayloadSize), cancellationToken)
-                        .ConfigureAwait(false);
-                    return Result(reply.Success ? ProbeStatus.Reachable : ProbeStatus.Unreachable, reply.LatencyMs,
-                        reply.Detail + " (sent from the container's network namespace)");
-                }
-
-                case EndpointKind.VM:
-                    return await ProbeFromGuestAsync(source, address, options, cancellationToken, Result).ConfigureAwait(false);
-
-                default:
-                    return Result(ProbeStatus.Inconclusive, null, $"{source.Name} has no network namespace to probe from");
+                return options.Port is null
+                    ? await ProbeFromGuestAsync(source, address, options, cancellationToken, Result).ConfigureAwait(false)
+                    : Result(ProbeStatus.Inconclusive, null, "TCP probes cannot start inside a VM yet; only ICMP runs through the guest agent");
             }
+
+            if (source.Kind == EndpointKind.Container && source.ContainerPid is null)
+            {
+                return Result(ProbeStatus.Inconclusive, null, $"{source.Name} has no network namespace to probe from");
+            }
+
+            var where = source.Kind == EndpointKind.Container ? " (sent from the container's network namespace)" : string.Empty;
+            var measured = await InSourceStackAsync(source, () => Measure(address, options), cancellationToken).ConfigureAwait(false);
+            var status = measured.Received > 0 ? ProbeStatus.Reachable : ProbeStatus.Unreachable;
+            var result = Result(status, measured.Average, measured.Detail + where) with
+            {
+                Sent = measured.Sent,
+                Received = measured.Received,
+                LatencyMinMs = measured.Minimum,
+                LatencyMaxMs = measured.Maximum,
+            };
+            if (options.PathMtuLimit is { } limit && status == ProbeStatus.Reachable && options.Port is null)
+            {
+                var largest = await InSourceStackAsync(source, () => SearchPathMtu(address, limit, options.TimeoutMs), cancellationToken)
+                    .ConfigureAwait(false);
+                result = result with { PathMtu = largest };
+            }
+
+            return result;
         }
         catch (HybridNetException ex)
         {
             return Result(ProbeStatus.Inconclusive, null, ex.Message);
         }
+    }
+
+    /// <summary>Runs probe code in the source's network stack: the host's, or a container's namespace.</summary>
+    private static Task<T> InSourceStackAsync<T>(ProbeEndpoint source, Func<T> action, CancellationToken cancellationToken) =>
+        source.Kind == EndpointKind.Container && source.ContainerPid is { } pid
+            ? NetworkNamespace.RunAsync(NetworkNamespace.PathOfProcess(pid), action, cancellationToken)
+            : Task.Run(action, cancellationToken);
+
+    private sealed record Measurement(int Sent, int Received, double? Minimum, double? Average, double? Maximum, string Detail);
+
+    private static Measurement Measure(IPAddress address, ProbeOptions options)
+    {
+        var latencies = new List<double>();
+        string detail = string.Empty;
+        for (var i = 0; i < Math.Max(1, options.Count); i++)
+        {
+            var reply = options.Port is { } port
+                ? TcpConnect.Send(address, port, options.TimeoutMs)
+                : IcmpEcho.Send(address, options.TimeoutMs, options.PayloadSize);
+            if (reply.Success && reply.LatencyMs is { } latency)
+            {
+                latencies.Add(latency);
+            }
+
+            detail = reply.Detail;
+        }
+
+        var sent = Math.Max(1, options.Count);
+        if (sent > 1)
+        {
+            detail = string.Create(CultureInfo.InvariantCulture, $"{latencies.Count} of {sent} replies; last: {detail}");
+        }
+
+        return latencies.Count == 0
+            ? new Measurement(sent, 0, null, null, null, detail)
+            : new Measurement(sent, latencies.Count, latencies.Min(), Math.Round(latencies.Average(), 3), latencies.Max(), detail);
+    }
+
+    /// <summary>
+    /// Finds the largest IPv4 packet (payload plus 28 bytes of IP and ICMP headers) that passes
+    /// with the don't-fragment bit, by bisection between 68 bytes and <paramref name="limit"/>.
+    /// </summary>
+    public static int? SearchPathMtu(IPAddress address, int limit, int timeoutMs)
+    {
+        const int headers = 28;
+        int low = 68 - headers, high = limit - headers;
+        if (IcmpEcho.Send(address, timeoutMs, high).Success)
+        {
+            return limit;
+        }
+
+        if (!IcmpEcho.Send(address, timeoutMs, low).Success)
+        {
+            return null;
+        }
+
+        while (high - low > 1)
+        {
+            var middle = (low + high) / 2;
+            if (IcmpEcho.Send(address, timeoutMs, middle).Success)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low + headers;
     }
 
     private async Task<ProbeResult> ProbeFromGuestAsync(
@@ -161,10 +248,11 @@ public sealed partial class ConnectivityProber
                 "ping",
                 new[]
                 {
-                    "-c", "1", "-W", seconds.ToString(CultureInfo.InvariantCulture),
+                    "-c", Math.Max(1, options.Count).ToString(CultureInfo.InvariantCulture),
+                    "-W", seconds.ToString(CultureInfo.InvariantCulture),
                     "-s", options.PayloadSize.ToString(CultureInfo.InvariantCulture), address.ToString(),
                 },
-                TimeSpan.FromSeconds(seconds + 10),
+                TimeSpan.FromSeconds((seconds * Math.Max(1, options.Count)) + 10),
                 cancellationToken)
             .ConfigureAwait(false);
         if (exec.ExitCode == 0)
@@ -173,7 +261,23 @@ public sealed partial class ConnectivityProber
             double? latency = match.Success
                 ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
                 : null;
-            return result(ProbeStatus.Reachable, latency, "ping inside the guest got a reply (QEMU guest agent)");
+            var summary = SummaryPattern().Match(exec.StandardOutput);
+            var reachable = result(ProbeStatus.Reachable, latency, "ping inside the guest got a reply (QEMU guest agent)") with
+            {
+                Sent = Math.Max(1, options.Count),
+                Received = Math.Max(1, options.Count),
+            };
+            if (summary.Success)
+            {
+                reachable = reachable with
+                {
+                    LatencyMinMs = double.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture),
+                    LatencyMs = double.Parse(summary.Groups[2].Value, CultureInfo.InvariantCulture),
+                    LatencyMaxMs = double.Parse(summary.Groups[3].Value, CultureInfo.InvariantCulture),
+                };
+            }
+
+            return reachable;
         }
 
         var output = (exec.StandardOutput + " " + exec.StandardError).Trim();
@@ -190,4 +294,8 @@ public sealed partial class ConnectivityProber
 
     [GeneratedRegex(@"time[=<]\s*([0-9.]+)\s*ms")]
     private static partial Regex LatencyPattern();
+
+    // busybox and iputils both end with "min/avg/max... = a/b/c".
+    [GeneratedRegex(@"min/avg/max[^=]*=\s*([0-9.]+)/([0-9.]+)/([0-9.]+)")]
+    private static partial Regex SummaryPattern();
 }

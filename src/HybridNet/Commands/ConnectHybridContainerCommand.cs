@@ -69,7 +69,7 @@ public sealed class ConnectHybridContainerCommand : HybridCmdlet
                 if (ApplySteps(plan.Steps, $"Connecting container {container} to {Bridge}")
                     && Run(plan.DescribeResult) is { } endpoint)
                 {
-                    SyncNames(Bridge);
+                    QueueNameSync(Bridge);
                     WriteObject(TypeMapper.ToEndpoint(endpoint));
                 }
             }
@@ -78,5 +78,11 @@ public sealed class ConnectHybridContainerCommand : HybridCmdlet
                 Report(ex);
             }
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        SyncQueuedNames();
+        base.EndProcessing();
     }
 }

@@ -73,7 +73,7 @@ public sealed class ConnectHybridVMCommand : HybridCmdlet
 
                 if (ApplySteps(plan.Steps, $"Connecting VM {domain} to {Bridge}") && Run(plan.DescribeResult) is { } endpoint)
                 {
-                    SyncNames(Bridge);
+                    QueueNameSync(Bridge);
                     WriteObject(TypeMapper.ToEndpoint(endpoint));
                 }
             }
@@ -82,5 +82,11 @@ public sealed class ConnectHybridVMCommand : HybridCmdlet
                 Report(ex);
             }
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        SyncQueuedNames();
+        base.EndProcessing();
     }
 }

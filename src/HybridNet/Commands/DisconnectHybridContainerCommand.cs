@@ -79,7 +79,7 @@ public sealed class DisconnectHybridContainerCommand : HybridCmdlet
                 return;
             }
 
-            SyncNames(bridge);
+            QueueNameSync(bridge);
             if (PassThru && plan.Existing is not null)
             {
                 WriteObject(TypeMapper.ToEndpoint(plan.Existing));
@@ -89,5 +89,11 @@ public sealed class DisconnectHybridContainerCommand : HybridCmdlet
         {
             Report(ex);
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        SyncQueuedNames();
+        base.EndProcessing();
     }
 }

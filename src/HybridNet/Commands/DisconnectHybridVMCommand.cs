@@ -82,7 +82,7 @@ public sealed class DisconnectHybridVMCommand : HybridCmdlet
                 return;
             }
 
-            SyncNames(bridge);
+            QueueNameSync(bridge);
             if (PassThru && plan.Existing is not null)
             {
                 WriteObject(TypeMapper.ToEndpoint(plan.Existing));
@@ -92,5 +92,11 @@ public sealed class DisconnectHybridVMCommand : HybridCmdlet
         {
             Report(ex);
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        SyncQueuedNames();
+        base.EndProcessing();
     }
 }

@@ -50,6 +50,20 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
     [ValidateRange(0, 65000)]
     public int BufferSize { get; set; } = 32;
 
+    /// <summary>Probes per pair; the result gives minimum, average and maximum latency.</summary>
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int Count { get; set; } = 1;
+
+    /// <summary>Connects to this TCP port instead of sending ICMP echoes.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>Finds, per reachable pair, the largest packet that passes with don't-fragment, up to the bridge MTU.</summary>
+    [Parameter]
+    public SwitchParameter PathMtu { get; set; }
+
     /// <summary>For each failed probe, finds the layer that drops it and fills Diagnosis and FailedLayer.</summary>
     [Parameter]
     public SwitchParameter Diagnose { get; set; }
@@ -89,7 +103,13 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
             .Select(g => g.First())
             .ToList();
         var endpoints = unique.Select(TypeMapper.ToProbeEndpoint).ToList();
-        var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit) { PayloadSize = BufferSize };
+        var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit)
+        {
+            PayloadSize = BufferSize,
+            Count = Count,
+            Port = Port,
+            PathMtuLimit = PathMtu ? BridgeMtu(unique) : null,
+        };
         var failed = new List<ProbeResult>();
         var total = ConnectivityProber.Pairs(endpoints, options.IncludeHost).Count;
         var allReachable = total > 0;
@@ -123,6 +143,17 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
         }
 
         base.EndProcessing();
+    }
+
+    /// <summary>The MTU of the first endpoint's bridge device, read from sysfs; 1500 when unknown.</summary>
+    private static int BridgeMtu(List<HybridEndpoint> endpoints)
+    {
+        var bridge = endpoints.FirstOrDefault()?.Bridge;
+        var path = $"/sys/class/net/{bridge}/mtu";
+        return bridge is not null && Engine.Operations.NameRules.CheckBridgeName(bridge) is null && System.IO.File.Exists(path)
+            && int.TryParse(System.IO.File.ReadAllText(path).Trim(), out var mtu)
+            ? mtu
+            : 1500;
     }
 
     private async System.Threading.Tasks.Task<ProbeResult> DiagnoseAsync(

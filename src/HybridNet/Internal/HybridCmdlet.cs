@@ -160,6 +160,34 @@ public abstract class HybridCmdlet : PSCmdlet
         }
     }
 
+    private readonly HashSet<string> _bridgesToRename = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Notes that the bridge's members changed. Names are written once per bridge when the
+    /// pipeline ends, since writing them reads every member: per item, a pipeline of n members
+    /// would cost n² reads.
+    /// </summary>
+    internal void QueueNameSync(string bridge) => _bridgesToRename.Add(bridge);
+
+    /// <summary>Writes the names of every bridge queued by <see cref="QueueNameSync"/>.</summary>
+    internal void SyncQueuedNames()
+    {
+        foreach (var bridge in _bridgesToRename)
+        {
+            try
+            {
+                using var stateLock = LockBridge(bridge);
+                SyncNames(bridge);
+            }
+            catch (Engine.HybridNetException ex)
+            {
+                WriteWarning($"The names of bridge '{bridge}' could not be updated: {ex.Message}");
+            }
+        }
+
+        _bridgesToRename.Clear();
+    }
+
     /// <summary>
     /// Brings the bridge's names (dnsmasq DNS records, hosts blocks of member containers) in line
     /// with its members. Names are a convenience on top of a working attachment, so a failure

@@ -61,7 +61,12 @@ internal static class TypeMapper
         result.LatencyMs,
         result.Detail,
         result.Diagnosis.ToArray(),
-        result.FailedLayer);
+        result.FailedLayer,
+        result.Sent,
+        result.Received,
+        result.LatencyMinMs,
+        result.LatencyMaxMs,
+        result.PathMtu);
 
     public static EndpointState ToEndpointState(HybridEndpoint endpoint) => new(
         (EndpointKind)(int)endpoint.Kind,

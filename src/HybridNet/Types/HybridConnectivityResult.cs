@@ -24,8 +24,18 @@ public sealed class HybridConnectivityResult
         double? latencyMs,
         string detail,
         string[] diagnosis,
-        string? failedLayer)
+        string? failedLayer,
+        int sent,
+        int received,
+        double? latencyMinMs,
+        double? latencyMaxMs,
+        int? pathMtu)
     {
+        Sent = sent;
+        Received = received;
+        LatencyMinMs = latencyMinMs;
+        LatencyMaxMs = latencyMaxMs;
+        PathMtu = pathMtu;
         Diagnosis = diagnosis;
         FailedLayer = failedLayer;
         Source = source;
@@ -49,13 +59,26 @@ public sealed class HybridConnectivityResult
 
     public string? TargetAddress { get; }
 
-    /// <summary>ICMP for echo probes.</summary>
+    /// <summary>ICMP for echo probes, TCP/&lt;port&gt; for connection probes.</summary>
     public string Protocol { get; }
 
     public HybridProbeStatus Status { get; }
 
-    /// <summary>Round-trip time in milliseconds; null unless Reachable.</summary>
+    /// <summary>Average round-trip time (TCP: connect time) in milliseconds; null unless Reachable.</summary>
     public double? LatencyMs { get; }
+
+    public double? LatencyMinMs { get; }
+
+    public double? LatencyMaxMs { get; }
+
+    /// <summary>Probes sent (-Count).</summary>
+    public int Sent { get; }
+
+    /// <summary>Probes answered.</summary>
+    public int Received { get; }
+
+    /// <summary>With -PathMtu, the largest IPv4 packet in bytes that passed with don't-fragment.</summary>
+    public int? PathMtu { get; }
 
     /// <summary>How the probe ran and, when it failed, why.</summary>
     public string Detail { get; }
