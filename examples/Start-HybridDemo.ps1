@@ -54,14 +54,14 @@ try {
         $bridge | Connect-HybridContainer -Container $containerName
         $bridge | Connect-HybridVM -Domain $vmName
     )
-    $endpoints | Format-Table | Out-Host
+    $endpoints | Format-Table Kind, Name, IPAddress, MacAddress, HostInterface -AutoSize | Out-Host
 
     Write-Host "== Waiting for the guest's DHCP lease on the hot-plugged NIC"
     Get-HybridLabGuestAddress -Name $vmName -InterfaceName eth0 -TimeoutSec 90 | Out-Null
 
     Write-Host '== Test-HybridConnectivity'
     $results = @($endpoints | Test-HybridConnectivity)
-    $results | Format-Table | Out-Host
+    $results | Format-Table Source, Target, TargetAddress, Protocol, Status, LatencyMs -AutoSize | Out-Host
     $reachable = @($results | Where-Object Status -eq 'Reachable').Count
     Write-Host "$reachable of $($results.Count) probes Reachable"
     if ($reachable -ne $results.Count) {

@@ -82,8 +82,12 @@ internal sealed class HybridNetLoadContext : AssemblyLoadContext
         return s_instance.LoadFromAssemblyName(name);
     }
 
+    // A library module initializer is what is wanted here: the resolver must be in place before
+    // PowerShell reflects over the cmdlet types, which can happen before OnImport runs.
+#pragma warning disable CA2255
     [ModuleInitializer]
     internal static void InitializeOnLoad() => Hook();
+#pragma warning restore CA2255
 }
 
 /// <summary>Hooks the resolver on Import-Module and unhooks it on Remove-Module.</summary>
