@@ -162,6 +162,29 @@ Describe 'Input validation' -Tag 'Integration', 'Docker', 'Libvirt' -Skip:(-not 
         }
     }
 
+    Context 'Privileges' {
+        It 'names a missing CAP_NET_ADMIN fast' {
+            # setpriv drops CAP_NET_ADMIN from the bounding set, so the child runs as root without it.
+            $script = Join-Path $TestDrive 'nocap.ps1'
+            Set-Content -Path $script -Value @'
+param($Module, $Name)
+Import-Module $Module
+$elapsed = Measure-Command {
+    try { New-HybridBridge -Name $Name -Subnet 10.250.9.0/24 -ErrorAction Stop } catch { $script:failure = $_ }
+}
+[pscustomobject]@{ ErrorId = $failure.FullyQualifiedErrorId; Category = "$($failure.CategoryInfo.Category)"; Seconds = $elapsed.TotalSeconds; Action = $failure.ErrorDetails.RecommendedAction } | ConvertTo-Json -Compress
+'@
+            $pwsh = [System.Environment]::GetCommandLineArgs()[0]
+            $command = if ($pwsh -like '*.dll') { @('dotnet', $pwsh) } else { @($pwsh) }
+            $output = & setpriv --bounding-set=-net_admin -- @command -NoProfile -NonInteractive -File $script (Get-TestModulePath) (New-TestName)
+            $result = $output | Select-Object -Last 1 | ConvertFrom-Json
+            $result.ErrorId | Should -BeLike 'InsufficientPrivilege,*'
+            $result.Category | Should -Be 'PermissionDenied'
+            $result.Action | Should -Match 'CAP_NET_ADMIN'
+            $result.Seconds | Should -BeLessThan 2
+        }
+    }
+
     Context 'Nothing changed' {
         It 'leaves the host as it was' {
             $after = Get-HostSnapshot
