@@ -23,6 +23,7 @@
         'Disconnect-HybridContainer'
         'Get-HybridEndpoint'
         'Get-HybridAddress'
+        'Get-HybridHostNetwork'
         'Test-HybridConnectivity'
     )
     FunctionsToExport    = @()

@@ -9,8 +9,8 @@ BeforeDiscovery {
 Describe 'Nothing left behind' -Tag 'Integration', 'Docker', 'Libvirt' -Skip:(-not $labReady) {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-        # hnt: Pester suites; hnlab: the lab's own tests.
-        $script:prefixes = '^(hnt|hnlab)'
+        # hnt: most suites; hnlab: the lab's tests; hns, hnp, hnb: the survey, packaging and path suites.
+        $script:prefixes = '^(hnt|hnlab|hns|hnp|hnb)'
     }
 
     It 'leaves no test bridge or link' {
@@ -38,7 +38,7 @@ Describe 'Nothing left behind' -Tag 'Integration', 'Docker', 'Libvirt' -Skip:(-n
     }
 
     It 'leaves no test firewall rule' {
-        (& iptables -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab)|HYBRIDNET-(hnt|hnlab)'
-        (& iptables -t nat -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab)'
+        (& iptables -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab|hns|hnp|hnb)|HYBRIDNET-(hnt|hnlab|hns|hnp|hnb)'
+        (& iptables -t nat -S) -join "`n" | Should -Not -Match 'hybridnet:(hnt|hnlab|hns|hnp|hnb)'
     }
 }

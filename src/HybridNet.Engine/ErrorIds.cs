@@ -12,6 +12,7 @@ public static class ErrorIds
     public const string BridgeConflict = "BridgeConflict";
     public const string SubnetInUse = "SubnetInUse";
     public const string BridgeNotFound = "BridgeNotFound";
+    public const string HostNetworkNotFound = "HostNetworkNotFound";
     public const string BridgeHasMembers = "BridgeHasMembers";
     public const string ContainerNotFound = "ContainerNotFound";
     public const string DomainNotFound = "DomainNotFound";

@@ -6,7 +6,7 @@ using HybridNet.Engine.Host;
 namespace HybridNet.Engine;
 
 /// <summary>Every user-facing message of the module, in one place.</summary>
-public static class Messages
+public static partial class Messages
 {
     public const string RunAsRootAction =
         "Run pwsh as root (sudo pwsh), or grant it CAP_NET_ADMIN and CAP_SYS_ADMIN.";

@@ -23,7 +23,14 @@ public sealed record DockerNetworkInfo(
     string? BridgeName,
     bool Internal,
     IReadOnlyDictionary<string, string> Labels,
-    IReadOnlyList<DockerEndpointInfo> Endpoints);
+    IReadOnlyList<DockerEndpointInfo> Endpoints)
+{
+    /// <summary>Every IPv4 subnet of the network's IPAM configuration, of which <see cref="Subnet"/> is the first.</summary>
+    public IReadOnlyList<string> Subnets { get; init; } = Array.Empty<string>();
+
+    /// <summary>Driver options, such as com.docker.network.bridge.enable_ip_masquerade.</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>One container's endpoint on a Docker network.</summary>
 public sealed record DockerEndpointInfo(string ContainerId, string ContainerName, string? IPv4Cidr, string? MacAddress);
@@ -351,8 +358,10 @@ public sealed class DockerEngine : IDisposable
 
     private static DockerNetworkInfo ToInfo(NetworkResponse network)
     {
-        var config = network.IPAM?.Config?.FirstOrDefault(c =>
-            c.Subnet is not null && !c.Subnet.Contains(':', StringComparison.Ordinal));
+        var ipv4Configs = (network.IPAM?.Config ?? new List<IPAMConfig>())
+            .Where(c => c.Subnet is not null && !c.Subnet.Contains(':', StringComparison.Ordinal))
+            .ToList();
+        var config = ipv4Configs.FirstOrDefault();
         string? bridge = null;
         network.Options?.TryGetValue("com.docker.network.bridge.name", out bridge);
         var endpoints = (network.Containers ?? new Dictionary<string, EndpointResource>())
@@ -372,6 +381,10 @@ public sealed class DockerEngine : IDisposable
             bridge,
             network.Internal,
             (IReadOnlyDictionary<string, string>?)network.Labels ?? new Dictionary<string, string>(),
-            endpoints);
+            endpoints)
+        {
+            Subnets = ipv4Configs.Select(c => c.Subnet).ToList(),
+            Options = (IReadOnlyDictionary<string, string>?)network.Options ?? new Dictionary<string, string>(),
+        };
     }
 }

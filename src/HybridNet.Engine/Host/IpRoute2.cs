@@ -17,7 +17,11 @@ public sealed record LinkInfo(
     string? MacAddress,
     string? Kind,
     int? PeerIndex,
-    IReadOnlyList<string> IPv4Cidrs);
+    IReadOnlyList<string> IPv4Cidrs)
+{
+    /// <summary>Interface flags as `ip` prints them (UP, NO-CARRIER, LOWER_UP, ...).</summary>
+    public IReadOnlyList<string> Flags { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>One bridge port as `bridge -j link show` reports it.</summary>
 public sealed record BridgePort(string Name, int Index, string Master, string State);
@@ -110,6 +114,14 @@ public sealed class IpRoute2
                 kind = GetString(linkInfo, "info_kind");
             }
 
+            var flags = new List<string>();
+            if (link.TryGetProperty("flags", out var flagArray) && flagArray.ValueKind == JsonValueKind.Array)
+            {
+                flags.AddRange(flagArray.EnumerateArray()
+                    .Where(f => f.ValueKind == JsonValueKind.String)
+                    .Select(f => f.GetString()!));
+            }
+
             links.Add(new LinkInfo(
                 GetString(link, "ifname") ?? string.Empty,
                 link.TryGetProperty("ifindex", out var index) ? index.GetInt32() : 0,
@@ -119,7 +131,10 @@ public sealed class IpRoute2
                 GetString(link, "address"),
                 kind,
                 link.TryGetProperty("link_index", out var peer) ? peer.GetInt32() : null,
-                addresses));
+                addresses)
+            {
+                Flags = flags,
+            });
         }
 
         return links;

@@ -175,27 +175,36 @@ public static class NetworkXml
                 continue;
             }
 
-            var prefix = ip.Attribute("prefix")?.Value;
-            var netmask = ip.Attribute("netmask")?.Value;
-            int length;
-            if (prefix is not null && int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
-            {
-                length = p;
-            }
-            else if (netmask is not null && Ipv4Subnet.TryParseAddress(netmask, out var mask))
-            {
-                length = 32 - System.Numerics.BitOperations.TrailingZeroCount(mask == 0 ? 1UL << 32 : mask);
-            }
-            else
-            {
-                // libvirt falls back to the classful prefix (virSocketAddrGetIPPrefix).
-                length = (address >> 24) < 128 ? 8 : (address >> 24) < 192 ? 16 : 24;
-            }
-
-            subnets.Add(new Ipv4Subnet(address, Math.Clamp(length, 0, 32)));
+            subnets.Add(new Ipv4Subnet(address, ReadPrefixLength(ip, address)));
         }
 
         return (bridge, subnets);
+    }
+
+    /// <summary>
+    /// Reads the prefix length of an ip element from its prefix or netmask attribute, or the
+    /// classful default libvirt uses when both are missing.
+    /// </summary>
+    public static int ReadPrefixLength(XElement ip, uint address)
+    {
+        var prefix = ip.Attribute("prefix")?.Value;
+        var netmask = ip.Attribute("netmask")?.Value;
+        int length;
+        if (prefix is not null && int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+        {
+            length = p;
+        }
+        else if (netmask is not null && Ipv4Subnet.TryParseAddress(netmask, out var mask))
+        {
+            length = 32 - System.Numerics.BitOperations.TrailingZeroCount(mask == 0 ? 1UL << 32 : mask);
+        }
+        else
+        {
+            // libvirt falls back to the classful prefix (virSocketAddrGetIPPrefix).
+            length = (address >> 24) < 128 ? 8 : (address >> 24) < 192 ? 16 : 24;
+        }
+
+        return Math.Clamp(length, 0, 32);
     }
 
     private static XElement ReservationElement(DhcpReservation reservation)
