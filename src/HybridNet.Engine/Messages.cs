@@ -34,6 +34,9 @@ public static partial class Messages
     public const string InvalidSubnetAction =
         "Give an IPv4 network in CIDR form with the host bits zero, such as 10.250.1.0/24.";
 
+    public const string InvalidIpv6SubnetAction =
+        "Give an IPv6 /64 in CIDR form, such as a unique local prefix fd12:3456:789a:1::/64.";
+
     public static string PrefixOutOfRange(int prefix) =>
         Format($"the prefix length /{prefix} is outside the supported range /{Addressing.AddressPlan.MinPrefixLength} to /{Addressing.AddressPlan.MaxPrefixLength}");
 

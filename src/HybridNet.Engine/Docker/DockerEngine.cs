@@ -28,6 +28,9 @@ public sealed record DockerNetworkInfo(
     /// <summary>Every IPv4 subnet of the network's IPAM configuration, of which <see cref="Subnet"/> is the first.</summary>
     public IReadOnlyList<string> Subnets { get; init; } = Array.Empty<string>();
 
+    /// <summary>Every IPv6 IPAM subnet of the network.</summary>
+    public IReadOnlyList<string> Ipv6Subnets { get; init; } = Array.Empty<string>();
+
     /// <summary>Driver options, such as com.docker.network.bridge.enable_ip_masquerade.</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 }
@@ -36,7 +39,11 @@ public sealed record DockerNetworkInfo(
 public sealed record DockerEndpointInfo(string ContainerId, string ContainerName, string? IPv4Cidr, string? MacAddress);
 
 /// <summary>A container's attachment to one network, from the container's point of view.</summary>
-public sealed record ContainerNetworkInfo(string NetworkName, string NetworkId, string? IPAddress, string? MacAddress);
+public sealed record ContainerNetworkInfo(string NetworkName, string NetworkId, string? IPAddress, string? MacAddress)
+{
+    /// <summary>Global IPv6 address on the network, when the network has IPv6.</summary>
+    public string? IPv6Address { get; init; }
+}
 
 /// <summary>The parts of a container HybridNet uses.</summary>
 public sealed record ContainerInfo(
@@ -60,7 +67,13 @@ public sealed record DockerNetworkSpec(
     string IPRange,
     int Mtu,
     bool Masquerade,
-    IReadOnlyDictionary<string, string> Labels);
+    IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>IPv6 /64 of the network, or null for IPv4 only.</summary>
+    public string? Ipv6Subnet { get; init; }
+
+    public string? Ipv6Gateway { get; init; }
+}
 
 /// <summary>
 /// Adapter for the Docker Engine API through Docker.DotNet. The client is created without an
@@ -176,10 +189,13 @@ public sealed class DockerEngine : IDisposable
         IPAM = new IPAM
         {
             Driver = "default",
-            Config = new List<IPAMConfig>
-            {
-                new() { Subnet = spec.Subnet, Gateway = spec.Gateway, IPRange = spec.IPRange },
-            },
+            Config = spec.Ipv6Subnet is null
+                ? new List<IPAMConfig> { new() { Subnet = spec.Subnet, Gateway = spec.Gateway, IPRange = spec.IPRange } }
+                : new List<IPAMConfig>
+                {
+                    new() { Subnet = spec.Subnet, Gateway = spec.Gateway, IPRange = spec.IPRange },
+                    new() { Subnet = spec.Ipv6Subnet, Gateway = spec.Ipv6Gateway },
+                },
         },
         Options = new Dictionary<string, string>
         {
@@ -190,6 +206,7 @@ public sealed class DockerEngine : IDisposable
             ["com.docker.network.bridge.enable_ip_masquerade"] = spec.Masquerade ? "true" : "false",
         },
         Labels = new Dictionary<string, string>(spec.Labels),
+        EnableIPv6 = spec.Ipv6Subnet is not null,
     };
 
     public Task RemoveNetworkAsync(string nameOrId, CancellationToken cancellationToken) =>
@@ -213,7 +230,10 @@ public sealed class DockerEngine : IDisposable
                     pair.Key,
                     pair.Value.NetworkID ?? string.Empty,
                     string.IsNullOrEmpty(pair.Value.IPAddress) ? null : pair.Value.IPAddress,
-                    string.IsNullOrEmpty(pair.Value.MacAddress) ? null : pair.Value.MacAddress.ToLowerInvariant()))
+                    string.IsNullOrEmpty(pair.Value.MacAddress) ? null : pair.Value.MacAddress.ToLowerInvariant())
+                {
+                    IPv6Address = string.IsNullOrEmpty(pair.Value.GlobalIPv6Address) ? null : pair.Value.GlobalIPv6Address,
+                })
                 .ToList();
             return new ContainerInfo(
                 container.ID,
@@ -384,6 +404,10 @@ public sealed class DockerEngine : IDisposable
             endpoints)
         {
             Subnets = ipv4Configs.Select(c => c.Subnet).ToList(),
+            Ipv6Subnets = (network.IPAM?.Config ?? new List<IPAMConfig>())
+                .Where(c => c.Subnet is not null && c.Subnet.Contains(':', StringComparison.Ordinal))
+                .Select(c => c.Subnet)
+                .ToList(),
             Options = (IReadOnlyDictionary<string, string>?)network.Options ?? new Dictionary<string, string>(),
         };
     }

@@ -25,7 +25,8 @@ public static class FirewallRules
     public static string ChainName(string bridge) => $"HYBRIDNET-{bridge}";
 
     /// <summary>The rules of the bridge's own chain, in order.</summary>
-    public static IReadOnlyList<FirewallRule> ChainRules(BridgeDefinition bridge)
+    /// <remarks>Allowed networks are IPv4 subnets, so an IPv6 chain of Routed mode allows none.</remarks>
+    public static IReadOnlyList<FirewallRule> ChainRules(BridgeDefinition bridge, bool ipv6 = false)
     {
         var name = bridge.Name;
         var chain = ChainName(name);
@@ -43,7 +44,7 @@ public static class FirewallRules
                 rules.Add(Rule(chain, "-o", name, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"));
                 break;
 
-            case BridgeMode.Routed:
+            case BridgeMode.Routed when !ipv6:
                 foreach (var allowed in bridge.AllowedNetworks)
                 {
                     var cidr = allowed.ToString();
@@ -77,14 +78,14 @@ public static class FirewallRules
     }
 
     /// <summary>The masquerade rule of Nat mode, in the nat table.</summary>
-    public static FirewallRule? Masquerade(BridgeDefinition bridge)
+    public static FirewallRule? Masquerade(BridgeDefinition bridge, bool ipv6 = false)
     {
-        if (bridge.Mode != BridgeMode.Nat)
+        if (bridge.Mode != BridgeMode.Nat || (ipv6 && bridge.Ipv6Subnet is null))
         {
             return null;
         }
 
-        var subnet = bridge.Plan.Subnet.ToString();
+        var subnet = ipv6 ? bridge.Ipv6Subnet! : bridge.Plan.Subnet.ToString();
         return new FirewallRule("nat", "POSTROUTING", new[]
         {
             "-s", subnet, "!", "-d", subnet, "-m", "comment", "--comment", Comment(bridge.Name), "-j", "MASQUERADE",

@@ -17,11 +17,15 @@ public sealed class Iptables
     private readonly ICommandRunner _runner;
     private readonly TimeSpan _timeout;
 
-    public Iptables(ICommandRunner runner, TimeSpan timeout)
+    /// <param name="program">iptables for IPv4, ip6tables for IPv6.</param>
+    public Iptables(ICommandRunner runner, TimeSpan timeout, string program = "iptables")
     {
         _runner = runner;
         _timeout = timeout;
+        Program = program;
     }
+
+    public string Program { get; }
 
     public static IReadOnlyList<string> Arguments(string table, string action, string chain, IEnumerable<string>? specification = null)
     {
@@ -78,7 +82,7 @@ public sealed class Iptables
         RunCheckedAsync(Arguments(rule.Table, "-D", rule.Chain, rule.Specification), cancellationToken);
 
     private Task<CommandResult> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        _runner.RunAsync("iptables", arguments, _timeout, cancellationToken);
+        _runner.RunAsync(Program, arguments, _timeout, cancellationToken);
 
     private async Task RunCheckedAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken, bool ignoreExists = false)
     {

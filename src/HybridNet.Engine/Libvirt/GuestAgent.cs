@@ -33,6 +33,37 @@ public sealed class GuestAgent
         return result.Succeeded ? null : FirstLine(result.StandardError);
     }
 
+    /// <summary>Lists the guest's IP addresses as guest-network-get-interfaces reports them.</summary>
+    public async Task<IReadOnlyList<string>> GetAddressesAsync(string domain, CancellationToken cancellationToken)
+    {
+        var result = await _virsh.GuestAgentCommandAsync(domain, "{\"execute\":\"guest-network-get-interfaces\"}", 5, cancellationToken)
+            .ConfigureAwait(false);
+        var addresses = new List<string>();
+        if (!result.Succeeded)
+        {
+            return addresses;
+        }
+
+        using var document = JsonDocument.Parse(result.StandardOutput);
+        foreach (var nic in document.RootElement.GetProperty("return").EnumerateArray())
+        {
+            if (!nic.TryGetProperty("ip-addresses", out var list))
+            {
+                continue;
+            }
+
+            foreach (var entry in list.EnumerateArray())
+            {
+                if (entry.TryGetProperty("ip-address", out var address) && address.GetString() is { } text)
+                {
+                    addresses.Add(text);
+                }
+            }
+        }
+
+        return addresses;
+    }
+
     /// <summary>Runs <paramref name="path"/> in the guest and waits for it to exit.</summary>
     public async Task<GuestExecResult> ExecAsync(
         string domain, string path, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)

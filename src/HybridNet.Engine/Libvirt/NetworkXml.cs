@@ -40,9 +40,22 @@ public static class NetworkXml
                     new XElement("range",
                         new XAttribute("start", Ipv4Subnet.Format(plan.VmPool.First)),
                         new XAttribute("end", Ipv4Subnet.Format(plan.VmPool.Last))),
-                    definition.Reservations.Select(ReservationElement))));
+                    definition.Reservations.Select(ReservationElement))),
+            Ipv6Element(definition));
         return network.ToString();
     }
+
+    /// <summary>
+    /// The IPv6 address of the bridge. With no DHCPv6 range, libvirt's dnsmasq only sends router
+    /// advertisements, so guests configure themselves by SLAAC.
+    /// </summary>
+    private static XElement? Ipv6Element(BridgeDefinition definition) =>
+        definition.Ipv6Subnet is null
+            ? null
+            : new XElement("ip",
+                new XAttribute("family", "ipv6"),
+                new XAttribute("address", Ipv6Prefix.Gateway(definition.Ipv6Subnet)),
+                new XAttribute("prefix", Ipv6Prefix.PrefixLength.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// Rewrites an existing definition with new settings, keeping everything libvirt added
@@ -81,6 +94,7 @@ public static class NetworkXml
             new XElement(MetadataNamespace + "staticRange", plan.StaticRange?.ToString() ?? string.Empty),
             new XElement(MetadataNamespace + "dockerNetwork", definition.DockerNetwork),
             new XElement(MetadataNamespace + "mode", definition.Mode.ToString()),
+            definition.Ipv6Subnet is null ? null : new XElement(MetadataNamespace + "ipv6Subnet", definition.Ipv6Subnet),
             definition.AllowedNetworks.Select(n => new XElement(MetadataNamespace + "allow", n.ToString())));
     }
 
@@ -154,6 +168,7 @@ public static class NetworkXml
             DnsHosts = dnsHosts,
             Mode = mode,
             AllowedNetworks = allowed,
+            Ipv6Subnet = string.IsNullOrEmpty(Meta("ipv6Subnet")) ? null : Meta("ipv6Subnet"),
         };
     }
 

@@ -39,6 +39,9 @@ public sealed record BridgeDefinition(
 
     public BridgeMode Mode { get; init; } = BridgeMode.Isolated;
 
+    /// <summary>IPv6 /64 of the bridge, or null when the bridge is IPv4 only.</summary>
+    public string? Ipv6Subnet { get; init; }
+
     /// <summary>Subnets routed to and from the members in <see cref="BridgeMode.Routed"/> mode.</summary>
     public IReadOnlyList<Addressing.Ipv4Subnet> AllowedNetworks { get; init; } = new List<Addressing.Ipv4Subnet>();
 

@@ -32,4 +32,8 @@ public sealed record EndpointState(
     string? Id,
     bool Running,
     int? ContainerPid,
-    bool HasGuestAgent);
+    bool HasGuestAgent)
+{
+    /// <summary>Global IPv6 address on the bridge, when known.</summary>
+    public string? IPv6Address { get; init; }
+}

@@ -30,6 +30,9 @@ public sealed record NewBridgeRequest(
     /// <summary>Mode of a new bridge; null keeps an existing bridge's mode and means Isolated for a new one.</summary>
     public BridgeMode? Mode { get; init; }
 
+    /// <summary>IPv6 /64 for the bridge, or null for IPv4 only.</summary>
+    public string? Ipv6Subnet { get; init; }
+
     /// <summary>-AllowNetwork entries: CIDR subnets or libvirt/Docker network names.</summary>
     public IReadOnlyList<string> AllowNetwork { get; init; } = new List<string>();
 }
@@ -175,8 +178,24 @@ public sealed class BridgeOperations
             allowed.AddRange(await new SetOperations(_context).ResolveNetworkAsync(entry, request.Name, cancellationToken).ConfigureAwait(false));
         }
 
+        string? ipv6 = null;
+        if (request.Ipv6Subnet is not null)
+        {
+            ipv6 = Ipv6Prefix.Normalize(request.Ipv6Subnet, out var problem) ?? throw new HybridNetException(
+                ErrorIds.InvalidSubnet, FailureKind.InvalidArgument, request.Ipv6Subnet,
+                Messages.InvalidSubnet(request.Ipv6Subnet, problem!), Messages.InvalidIpv6SubnetAction);
+            var owner = await FindIpv6OwnerAsync(ipv6, cancellationToken).ConfigureAwait(false);
+            if (owner is not null)
+            {
+                throw new HybridNetException(
+                    ErrorIds.SubnetInUse, FailureKind.ResourceExists, ipv6,
+                    Messages.SubnetInUse(ipv6, owner), Messages.SubnetInUseAction);
+            }
+        }
+
         var definition = new BridgeDefinition(request.Name, plan, request.Mtu ?? NewBridgeRequest.DefaultMtu, domain, request.Name)
         {
+            Ipv6Subnet = ipv6,
             Mode = request.Mode ?? BridgeMode.Isolated,
             AllowedNetworks = allowed.Distinct().ToList(),
         };
@@ -234,7 +253,11 @@ public sealed class BridgeOperations
         definition.Plan.ContainerPool.ToString(),
         definition.Mtu,
         Masquerade: false,
-        new Dictionary<string, string> { [DockerLabel] = definition.Name });
+        new Dictionary<string, string> { [DockerLabel] = definition.Name })
+    {
+        Ipv6Subnet = definition.Ipv6Subnet,
+        Ipv6Gateway = definition.Ipv6Subnet is null ? null : Ipv6Prefix.Gateway(definition.Ipv6Subnet),
+    };
 
     /// <summary>
     /// The steps that remove the bridge's Docker network and libvirt network. Members must be
@@ -328,6 +351,11 @@ public sealed class BridgeOperations
             differences.Add($"container pool {existing.Plan.ContainerPool}, not {containers}");
         }
 
+        if (request.Ipv6Subnet is { } v6 && Ipv6Prefix.Normalize(v6, out _) != existing.Ipv6Subnet)
+        {
+            differences.Add($"IPv6 subnet {existing.Ipv6Subnet ?? "(none)"}, not {v6}");
+        }
+
         if (request.Mode is { } mode && mode != existing.Mode)
         {
             differences.Add($"mode {existing.Mode}, not {mode}");
@@ -345,6 +373,43 @@ public sealed class BridgeOperations
 
         var state = await GetStateAsync(request.Name, cancellationToken).ConfigureAwait(false);
         return new CreatePlan(existing, Array.Empty<ChangeStep>(), state);
+    }
+
+    /// <summary>Names the Docker network, libvirt network or interface that already uses an IPv6 prefix.</summary>
+    private async Task<string?> FindIpv6OwnerAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var wanted = System.Net.IPNetwork.Parse(prefix);
+        bool Overlaps(string? other) =>
+            other is not null && System.Net.IPNetwork.TryParse(other, out var network)
+            && (network.Contains(wanted.BaseAddress) || wanted.Contains(network.BaseAddress));
+
+        foreach (var network in await _context.Docker.ListNetworksAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (network.Ipv6Subnets.Any(Overlaps))
+            {
+                return $"Docker network '{network.Name}'";
+            }
+        }
+
+        foreach (var name in await _context.Virsh.ListNetworksAsync(includeInactive: true, cancellationToken).ConfigureAwait(false))
+        {
+            var xml = await _context.Virsh.GetNetworkXmlAsync(name, inactive: true, cancellationToken).ConfigureAwait(false);
+            if (xml is null)
+            {
+                continue;
+            }
+
+            var element = System.Xml.Linq.XElement.Parse(xml);
+            foreach (var ip in element.Elements("ip").Where(e => e.Attribute("family")?.Value == "ipv6"))
+            {
+                if (Overlaps($"{ip.Attribute("address")?.Value}/{ip.Attribute("prefix")?.Value ?? "64"}"))
+                {
+                    return $"libvirt network '{name}'";
+                }
+            }
+        }
+
+        return null;
     }
 
     private async Task EnsureNameFreeAsync(string name, IReadOnlyList<OccupiedSubnet> occupied, CancellationToken cancellationToken)

@@ -133,7 +133,10 @@ public sealed class MemberOperations
             container.Id,
             container.Running,
             container.Running ? container.Pid : null,
-            false);
+            false)
+        {
+            IPv6Address = attachment?.IPv6Address,
+        };
     }
 
     /// <summary>

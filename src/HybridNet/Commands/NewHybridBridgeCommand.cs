@@ -26,6 +26,10 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public string? Subnet { get; set; }
 
+    /// <summary>IPv6 /64 for the bridge (for example a unique local prefix); IPv4 only when left out.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Ipv6Subnet { get; set; }
+
     /// <summary>Blocks searched for a free subnet when -Subnet is left out.</summary>
     [Parameter]
     public string[] SubnetPool { get; set; } = { BridgeOperations.DefaultSubnetPool.ToString() };
@@ -90,6 +94,7 @@ public sealed class NewHybridBridgeCommand : HybridCmdlet
             {
                 Mode = Mode is null ? null : (Engine.BridgeMode)(int)Mode.Value,
                 AllowNetwork = AllowNetwork,
+                Ipv6Subnet = Ipv6Subnet,
             };
             NameRules.ValidateBridgeName(Name);
 

@@ -50,6 +50,11 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
     [ValidateRange(0, 65000)]
     public int BufferSize { get; set; } = 32;
 
+    /// <summary>Probes the members' IPv4 addresses (default) or their IPv6 addresses.</summary>
+    [Parameter]
+    [ValidateSet("IPv4", "IPv6")]
+    public string AddressFamily { get; set; } = "IPv4";
+
     /// <summary>Probes per pair; the result gives minimum, average and maximum latency.</summary>
     [Parameter]
     [ValidateRange(1, 100)]
@@ -102,7 +107,15 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
             .GroupBy(e => (e.Kind, e.Name, e.IPAddress))
             .Select(g => g.First())
             .ToList();
-        var endpoints = unique.Select(TypeMapper.ToProbeEndpoint).ToList();
+        var ipv6 = AddressFamily == "IPv6";
+        if (ipv6)
+        {
+            unique = unique.Select(e => e.IPv6Address is null && e.Kind == HybridEndpointKind.VM && e.HasGuestAgent
+                ? Run(ct => WithGuestIpv6Async(e, ct))
+                : e).ToList();
+        }
+
+        var endpoints = unique.Select(e => TypeMapper.ToProbeEndpoint(e, ipv6)).ToList();
         var options = new ProbeOptions(ProbeTimeoutMs, !ExcludeHost, ThrottleLimit)
         {
             PayloadSize = BufferSize,
@@ -145,6 +158,25 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
         base.EndProcessing();
     }
 
+    /// <summary>
+    /// Fills a guest's IPv6 address from the QEMU guest agent: its SLAAC address inside the
+    /// bridge's /64, which no allocator of the host hands out.
+    /// </summary>
+    private async System.Threading.Tasks.Task<HybridEndpoint> WithGuestIpv6Async(HybridEndpoint endpoint, System.Threading.CancellationToken cancellationToken)
+    {
+        var bridge = await new BridgeOperations(Context).ReadDefinitionAsync(endpoint.Bridge, cancellationToken).ConfigureAwait(false);
+        if (bridge?.Ipv6Subnet is null)
+        {
+            return endpoint;
+        }
+
+        var addresses = await Context.Agent.GetAddressesAsync(endpoint.Name, cancellationToken).ConfigureAwait(false);
+        var address = addresses.FirstOrDefault(a => Engine.Addressing.Ipv6Prefix.Contains(bridge.Ipv6Subnet, a));
+        return address is null
+            ? endpoint
+            : TypeMapper.ToEndpoint(TypeMapper.ToEndpointState(endpoint) with { IPv6Address = address });
+    }
+
     /// <summary>The MTU of the first endpoint's bridge device, read from sysfs; 1500 when unknown.</summary>
     private static int BridgeMtu(List<HybridEndpoint> endpoints)
     {
@@ -164,12 +196,12 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
         var prober = new ConnectivityProber(Context);
         var sourceProbe = source is null
             ? new ProbeEndpoint(EndpointKind.Host, ConnectivityProber.HostName, null, null, false, true)
-            : TypeMapper.ToProbeEndpoint(source);
+            : TypeMapper.ToProbeEndpoint(source, AddressFamily == "IPv6");
         var findings = await new PathDiagnoser(Context).DiagnoseAsync(
                 target.Bridge,
                 source is null ? null : TypeMapper.ToEndpointState(source),
                 TypeMapper.ToEndpointState(target),
-                ct => prober.ProbeAsync(sourceProbe, TypeMapper.ToProbeEndpoint(target), options, ct),
+                ct => prober.ProbeAsync(sourceProbe, TypeMapper.ToProbeEndpoint(target, AddressFamily == "IPv6"), options, ct),
                 cancellationToken)
             .ConfigureAwait(false);
         return result with

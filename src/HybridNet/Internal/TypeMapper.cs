@@ -27,7 +27,10 @@ internal static class TypeMapper
             state.LibvirtAutostart,
             state.Problems.ToArray(),
             (HybridBridgeMode)(int)definition.Mode,
-            definition.AllowedNetworks.Select(n => n.ToString()).ToArray());
+            definition.AllowedNetworks.Select(n => n.ToString()).ToArray())
+        {
+            Ipv6Subnet = definition.Ipv6Subnet,
+        };
     }
 
     public static HybridEndpoint ToEndpoint(EndpointState state) => new(
@@ -40,12 +43,15 @@ internal static class TypeMapper
         state.Id,
         state.Running,
         state.HasGuestAgent,
-        state.ContainerPid);
+        state.ContainerPid)
+    {
+        IPv6Address = state.IPv6Address,
+    };
 
-    public static ProbeEndpoint ToProbeEndpoint(HybridEndpoint endpoint) => new(
+    public static ProbeEndpoint ToProbeEndpoint(HybridEndpoint endpoint, bool ipv6 = false) => new(
         (EndpointKind)(int)endpoint.Kind,
         endpoint.Name,
-        endpoint.IPAddress,
+        ipv6 ? endpoint.IPv6Address : endpoint.IPAddress,
         endpoint.ContainerPid,
         endpoint.HasGuestAgent,
         endpoint.Running);
@@ -78,5 +84,8 @@ internal static class TypeMapper
         endpoint.Id,
         endpoint.Running,
         endpoint.ContainerPid,
-        endpoint.HasGuestAgent);
+        endpoint.HasGuestAgent)
+    {
+        IPv6Address = endpoint.IPv6Address,
+    };
 }

@@ -104,6 +104,9 @@ public sealed class HybridBridge
 
     public HybridBridgeMode Mode { get; }
 
+    /// <summary>IPv6 /64 of the bridge, or null when it is IPv4 only.</summary>
+    public string? Ipv6Subnet { get; init; }
+
     /// <summary>Subnets routed to and from the members in Routed mode.</summary>
     public string[] AllowNetwork { get; }
 

@@ -46,6 +46,9 @@ public sealed class HybridEndpoint
     /// <summary>IPv4 address on the bridge; null while a guest has neither a reservation nor a lease.</summary>
     public string? IPAddress { get; }
 
+    /// <summary>Global IPv6 address on a bridge with an IPv6 subnet; null when unknown (a guest's SLAAC address is looked up by -AddressFamily IPv6 probes).</summary>
+    public string? IPv6Address { get; init; }
+
     public string? MacAddress { get; }
 
     /// <summary>Host side of the link: the VM's tap device or the container's veth peer.</summary>
