@@ -112,7 +112,7 @@ public sealed class DockerEngine : IDisposable
 
     private bool _reachable;
 
-    /// <summary>Fails with a clear error unless the daemon answers a ping; pings once per instance.</summary>
+    /// <summary>Fails with a clear error unless the daemon responds to a ping. Pings once per instance.</summary>
     public async Task EnsureReachableAsync(CancellationToken cancellationToken)
     {
         if (_reachable)

@@ -25,7 +25,7 @@ public sealed class GuestAgent
         _virsh = virsh;
     }
 
-    /// <summary>Returns null when the agent answers guest-ping, otherwise the reason it did not.</summary>
+    /// <summary>Returns null when the agent responds to guest-ping, otherwise the reason it did not.</summary>
     public async Task<string?> CheckAsync(string domain, CancellationToken cancellationToken)
     {
         var result = await _virsh.GuestAgentCommandAsync(domain, "{\"execute\":\"guest-ping\"}", 2, cancellationToken)

@@ -14,9 +14,9 @@ public static class NetworkXml
     public static readonly XNamespace MetadataNamespace = "https://hybridnet.dev/xmlns/libvirt/bridge/1";
 
     /// <summary>
-    /// Builds the definition of an isolated libvirt network that owns the Linux bridge: no
-    /// forward element, so libvirt adds no NAT; the gateway address on the bridge; DHCP only
-    /// from the VM pool; names under the bridge's DNS domain answered locally.
+    /// Builds the definition of an isolated libvirt network that owns the Linux bridge. It has
+    /// no forward element, so libvirt adds no NAT. The gateway address sits on the bridge, DHCP
+    /// leases come only from the VM pool, and names under the bridge's DNS domain resolve locally.
     /// </summary>
     public static string Build(BridgeDefinition definition)
     {

@@ -52,7 +52,7 @@ public sealed class MemberOperations
 
         var info = DomainXml.Parse(xml);
         // Only NICs on the libvirt network count: a type='bridge' NIC on the same device was not
-        // attached by HybridNet, gets no reservation and is left to whoever added it.
+        // attached by HybridNet, gets no reservation and is left to the tool that added it.
         var nics = info.Interfaces.Where(i => i.SourceNetwork == bridge.Name).ToList();
         if (nics.Count == 0)
         {
@@ -140,7 +140,7 @@ public sealed class MemberOperations
     }
 
     /// <summary>
-    /// Names who holds an address on the bridge, or returns null when nobody does. Checks every
+    /// Returns a description of the holder of an address on the bridge, or null when the address is free. Checks every
     /// source of <see cref="AddressInventory"/>, then probes the segment live, so a host with a
     /// static address that no allocator knows about is found too.
     /// </summary>

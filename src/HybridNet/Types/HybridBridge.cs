@@ -9,7 +9,7 @@ public enum HybridBridgeState
     /// <summary>libvirt network running, bridge device present, Docker network present, no drift.</summary>
     Active,
 
-    /// <summary>Some part is missing or drifted; <see cref="HybridBridge.Problems"/> says which.</summary>
+    /// <summary>Some part is missing or drifted. <see cref="HybridBridge.Problems"/> lists which.</summary>
     Degraded,
 
     /// <summary>The libvirt network is defined but not running.</summary>
