@@ -1,6 +1,7 @@
 @{
-    # build.ps1 copies this manifest to out/HybridNet/ and sets ModuleVersion from
-    # Directory.Build.props and ReleaseNotes from the top section of CHANGELOG.md.
+    # build.ps1 Build copies this manifest to out/HybridNet/ and sets ModuleVersion from
+    # Directory.Build.props. build.ps1 Package (tools/New-HybridNetPackage.ps1) replaces
+    # ReleaseNotes in that copy with the top section of CHANGELOG.md.
     RootModule           = 'HybridNet.dll'
     ModuleVersion        = '0.1.0'
     GUID                 = '5b8f0c57-3f86-4f3e-9a57-6f0d2f0e4a11'

@@ -124,4 +124,15 @@ Describe 'Help files' -Tag 'Unit', 'Help' {
         $about = Get-Help -Name about_HybridNet
         ($about | Out-String) | Should -Match 'about_HybridNet'
     }
+
+    It 'name every cmdlet in about_HybridNet' {
+        $about = Get-Content -Raw (Join-Path $repoRoot 'en-US/about_HybridNet.help.txt')
+        $missing = @($module.ExportedCmdlets.Keys | Where-Object { $about -notmatch "\b$([regex]::Escape($_))\b" })
+        $missing | Should -BeNullOrEmpty -Because 'the topic lists the cmdlets and refers to each in SEE ALSO'
+    }
+
+    It 'keep about_HybridNet within 80 columns' {
+        $long = @(Get-Content (Join-Path $repoRoot 'en-US/about_HybridNet.help.txt') | Where-Object Length -gt 80)
+        $long | Should -BeNullOrEmpty
+    }
 }
