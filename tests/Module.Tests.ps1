@@ -64,7 +64,9 @@ $loaded = [System.Reflection.Assembly]::LoadFrom($Foreign)
 Import-Module $Module
 Connect-HybridContainer -Bridge hntnosuchbr -Container hntnosuch -ErrorAction SilentlyContinue -ErrorVariable failure
 $copies = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Docker.DotNet' }
+$json = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Newtonsoft.Json' }
 [pscustomobject]@{
+    JsonContexts = @($json | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name } | Sort-Object)
     ErrorId  = $failure[0].FullyQualifiedErrorId
     Versions = @($copies | ForEach-Object { $_.GetName().Version.ToString() } | Sort-Object)
     Contexts = @($copies | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name } | Sort-Object)
@@ -81,9 +83,18 @@ $copies = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName
         }
 
         $result = $output | Select-Object -Last 1 | ConvertFrom-Json
+        $script:isolation = $result
         # BridgeNotFound comes after a successful Docker ping, so HybridNet's own Docker.DotNet ran.
         $result.ErrorId | Should -BeLike 'BridgeNotFound,*'
         $result.Versions.Count | Should -Be 2
         $result.Contexts | Should -Contain 'HybridNet'
+    }
+
+    It 'keeps its Newtonsoft.Json out of the default context' {
+        # pwsh loads its own Newtonsoft.Json into the default context; HybridNet's copy must live
+        # only in its own context, so neither can break the other.
+        $result = $script:isolation
+        @($result.JsonContexts | Where-Object { $_ -eq 'Default' }).Count | Should -BeLessOrEqual 1
+        $result.JsonContexts | Should -Contain 'HybridNet'
     }
 }
