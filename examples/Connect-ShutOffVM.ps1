@@ -25,8 +25,8 @@
     as Connect-HybridVM wrote it, with the reserved address and no host interface.
 
     libvirt is reached at HYBRIDNET_LIBVIRT_URI, else LIBVIRT_DEFAULT_URI, else qemu:///system,
-    as HybridNet does. HybridNet is imported by name when it is installed; otherwise the build in
-    out/HybridNet of this repository is used. Run it as root.
+    as HybridNet does. HybridNet is imported by name when it is installed, and otherwise the build
+    in out/HybridNet of this repository is used. Run it as root.
 
 .PARAMETER Domain
     Name of the shut-off libvirt domain.
@@ -35,7 +35,7 @@
     Name of the hybrid bridge.
 
 .PARAMETER IPAddress
-    Address to reserve for the NIC; the first free address of the VM pool when left out.
+    Address to reserve for the NIC. The first free address of the VM pool when left out.
 
 .PARAMETER Start
     Starts the domain after the NIC is added and waits for its lease.
@@ -51,7 +51,7 @@
 .EXAMPLE
     ./examples/Connect-ShutOffVM.ps1 -Domain db1 -Bridge hybr0 -IPAddress 10.0.1.10
 
-    Adds a NIC with the reserved address 10.0.1.10; db1 takes it at its next start.
+    Adds a NIC with the reserved address 10.0.1.10, which db1 takes at its next start.
 #>
 [CmdletBinding()]
 [OutputType('HybridNet.HybridEndpoint')]
@@ -101,7 +101,8 @@ if ($IPAddress) {
 }
 
 $endpoint = Connect-HybridVM @connect
-Write-Host "$Domain has a NIC on $Bridge in its definition: MAC $($endpoint.MacAddress), reserved address $($endpoint.IPAddress)."
+Write-Host ("$Domain has a NIC on $Bridge in its definition: MAC $($endpoint.MacAddress), " +
+    "reserved address $($endpoint.IPAddress).")
 if (-not $Start) {
     Write-Host "Start the domain (virsh start $Domain) to bring the NIC up."
     return $endpoint

@@ -5,7 +5,7 @@
     they reach each other.
 
 .DESCRIPTION
-    The script works on VMs and containers that already exist; it creates none. In order:
+    The script works on VMs and containers that already exist and creates none. In order:
 
       1. New-HybridBridge -Name <Bridge> [-Subnet <Subnet>] [-Mode <Mode>]. When the bridge
          already exists with these settings, it is used as it is.
@@ -27,8 +27,8 @@
     -WhatIf lists every step of New-HybridBridge and of each connection and changes nothing.
     When the bridge does not exist yet, the connections cannot be planned and are skipped.
 
-    HybridNet is imported by name when it is installed; otherwise the build in out/HybridNet of
-    this repository is used. Run it as root, as HybridNet's cmdlets need.
+    HybridNet is imported by name when it is installed, and otherwise the build in out/HybridNet
+    of this repository is used. Run it as root, as HybridNet's cmdlets need.
 
 .PARAMETER Bridge
     Name of the hybrid bridge, 1 to 15 characters.
@@ -133,7 +133,7 @@ if ($Mode) {
 Write-Host "== Hybrid bridge $Bridge"
 $hybridBridge = New-HybridBridge @newBridge
 if (-not $hybridBridge) {
-    # Under -WhatIf New-HybridBridge writes nothing; connections need an existing bridge to plan.
+    # Under -WhatIf New-HybridBridge writes nothing, and connections need an existing bridge to plan.
     $hybridBridge = Get-HybridBridge -Name $Bridge -ErrorAction Ignore
     if (-not $hybridBridge) {
         Write-Host "The bridge $Bridge does not exist yet, so the connections are not planned."

@@ -124,7 +124,7 @@ end {
     }
 
     $sourceKeys = @(& $keyOf 'Host' $hostLabel) + @($members | ForEach-Object { & $keyOf $_.Kind $_.Name })
-    # Only sources with at least one result get a row; the host has none with -ExcludeHost.
+    # Only sources with at least one result get a row, so the host has none with -ExcludeHost.
     $sourceKeys = @($sourceKeys | Where-Object {
             $prefix = "$_|"
             @($cells.Keys | Where-Object { $_.StartsWith($prefix) }).Count -gt 0

@@ -4,7 +4,7 @@
     Surveys the hybrid bridges of this host: their health, members, addresses and conflicts.
 
 .DESCRIPTION
-    Reads only; nothing on the host changes. For the bridges that match -Bridge, the script
+    The script only reads, so nothing on the host changes. For the bridges that match -Bridge, the script
     prints:
 
       1. Bridges: one row per bridge (Get-HybridBridge), then the Problems of every bridge that is
@@ -19,11 +19,11 @@
     With -PassThru the script also writes one object with the Bridges, Endpoints, Addresses and
     HostNetwork it read, for further use in a pipeline.
 
-    HybridNet is imported by name when it is installed; otherwise the build in out/HybridNet of
-    this repository is used. Run it as root, as HybridNet's cmdlets need.
+    HybridNet is imported by name when it is installed, and otherwise the build in out/HybridNet
+    of this repository is used. Run it as root, as HybridNet's cmdlets need.
 
 .PARAMETER Bridge
-    Bridge names to survey; wildcards are allowed. Default: every hybrid bridge.
+    Bridge names to survey, with wildcards. Default: every hybrid bridge.
 
 .PARAMETER PassThru
     Writes an object with the collected Bridges, Endpoints, Addresses and HostNetwork.
@@ -97,7 +97,8 @@ if ($bridges.Count -gt 0) {
                 if ($endpoint.Kind -eq 'VM' -and -not $endpoint.HasGuestAgent) { 'has no QEMU guest agent channel' }
             )
             if ($reasons.Count -gt 0) {
-                Write-Host "$($endpoint.Kind) $($endpoint.Name) on $($endpoint.Bridge) $($reasons -join ', '), so probes from it are Inconclusive."
+                $member = "$($endpoint.Kind) $($endpoint.Name) on $($endpoint.Bridge)"
+                Write-Host "$member $($reasons -join ', '), so probes from it are Inconclusive."
             }
         }
     }

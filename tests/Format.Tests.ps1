@@ -38,7 +38,7 @@ BeforeAll {
     $formatFile = Join-Path $module.ModuleBase 'HybridNet.Format.ps1xml'
     $script:views = @(([xml](Get-Content -Raw $formatFile)).Configuration.ViewDefinitions.View)
 
-    # A column without a fixed width takes what the console leaves; count it at 10 characters.
+    # A column without a fixed width takes what the console leaves, so it counts as 10 characters.
     $script:AutoColumnWidth = 10
 }
 

@@ -5,7 +5,7 @@
 # listed by Get-HybridEndpoint, and the two must reach each other.
 #
 # Every resource is named hnpi followed by six hex digits, and the bridge's subnet comes from
-# 10.253.0.0/16; leftovers of an aborted run with such names are removed first.
+# 10.253.0.0/16. Leftovers of an aborted run with such names are removed first.
 
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
@@ -88,28 +88,30 @@ Describe 'Members attached by other tools' -Tag 'Integration', 'Docker', 'Libvir
             $env:HYBRID_IMAGE = 'hybridnet-lab/busybox:1'
             try {
                 & docker compose -f $composeFile -p $project up -d web *> $null
-                $script:containerName = (& docker compose -f $composeFile -p $project ps -q web | Select-Object -First 1)
-                $script:containerName = (& docker inspect --format '{{.Name}}' $containerName).TrimStart('/')
+                $containerId = & docker compose -f $composeFile -p $project ps -q web | Select-Object -First 1
+                $script:containerName = (& docker inspect --format '{{.Name}}' $containerId).TrimStart('/')
             }
             finally {
                 Remove-Item Env:HYBRID_BRIDGE, Env:HYBRID_IMAGE
             }
         }
         else {
-            & docker run --detach --name $containerName --network $bridgeName --label hybridnet.test=1 hybridnet-lab/busybox:1 *> $null
+            $runArguments = @('run', '--detach', '--name', $containerName, '--network', $bridgeName,
+                '--label', 'hybridnet.test=1', 'hybridnet-lab/busybox:1')
+            & docker @runArguments *> $null
         }
 
         $inspect = & docker inspect $containerName | ConvertFrom-Json
         $script:containerAddress = $inspect[0].NetworkSettings.Networks.$bridgeName.IPAddress
 
         # The domain's only NIC is <interface type='network'><source network='<bridge>'/>, as
-        # virsh define writes it; no HybridNet cmdlet touches the domain.
+        # virsh define writes it. No HybridNet cmdlet touches the domain.
         New-HybridLabVM -Name $domainName -Network $bridgeName -Start | Out-Null
         Wait-HybridLabGuestAgent -Name $domainName -TimeoutSec 180 | Out-Null
         $script:guestAddress = Get-HybridLabGuestAddress -Name $domainName -InterfaceName eth0 -TimeoutSec 120
         $script:domainXml = [xml](& virsh -q -c $libvirtUri dumpxml $domainName | Out-String)
 
-        # dnsmasq's lease file is written by libvirt's lease helper; give it a moment.
+        # libvirt's lease helper writes dnsmasq's lease file shortly after the lease, so poll for it.
         $script:endpoints = @()
         $deadline = [datetime]::UtcNow.AddSeconds(30)
         do {
@@ -140,7 +142,8 @@ Describe 'Members attached by other tools' -Tag 'Integration', 'Docker', 'Libvir
     Context 'Container started by <method>' -ForEach @{ method = $containerMethod } {
         It 'gets a container-pool address' {
             $containerAddress | Should -Not -BeNullOrEmpty
-            Test-InCidr $containerAddress $bridge.ContainerPool | Should -BeTrue -Because "$containerAddress should lie in $($bridge.ContainerPool)"
+            $because = "$containerAddress should lie in $($bridge.ContainerPool)"
+            Test-InCidr $containerAddress $bridge.ContainerPool | Should -BeTrue -Because $because
         }
 
         It 'is listed by Get-HybridEndpoint' {
@@ -159,7 +162,8 @@ Describe 'Members attached by other tools' -Tag 'Integration', 'Docker', 'Libvir
 
         It 'gets a VM-pool lease' {
             $guestAddress | Should -Not -BeNullOrEmpty
-            Test-InRange $guestAddress $bridge.VmPool | Should -BeTrue -Because "$guestAddress should lie in $($bridge.VmPool)"
+            $because = "$guestAddress should lie in $($bridge.VmPool)"
+            Test-InRange $guestAddress $bridge.VmPool | Should -BeTrue -Because $because
         }
 
         It 'is listed by Get-HybridEndpoint' {
@@ -171,7 +175,8 @@ Describe 'Members attached by other tools' -Tag 'Integration', 'Docker', 'Libvir
 
     Context 'Both members' {
         BeforeAll {
-            $script:results = @(Get-HybridEndpoint -Bridge $bridgeName | Test-HybridConnectivity -ExcludeHost -ProbeTimeoutMs 2000)
+            $members = Get-HybridEndpoint -Bridge $bridgeName
+            $script:results = @($members | Test-HybridConnectivity -ExcludeHost -ProbeTimeoutMs 2000)
         }
 
         It 'reach each other from the container' {

@@ -13,7 +13,11 @@ BeforeAll {
 
     $builtManifest = Import-PowerShellDataFile (Join-Path $moduleDir 'HybridNet.psd1')
     $prerelease = $builtManifest.PrivateData.PSData['Prerelease']
-    $script:version = if ($prerelease) { "$($builtManifest.ModuleVersion)-$prerelease" } else { $builtManifest.ModuleVersion }
+    $script:version = $builtManifest.ModuleVersion
+    if ($prerelease) {
+        $script:version = "$version-$prerelease"
+    }
+
     $script:repository = Join-Path $repoRoot 'out/repo'
     $script:package = Join-Path $repository "HybridNet.$version.nupkg"
 
@@ -40,7 +44,8 @@ BeforeAll {
     $script:packageBuild = $null
     $builtDll = Get-Item (Join-Path $moduleDir 'HybridNet.dll')
     if (-not (Test-Path $package) -or (Get-Item $package).LastWriteTimeUtc -lt $builtDll.LastWriteTimeUtc) {
-        $script:packageBuild = Invoke-FreshPwsh -File (Join-Path $repoRoot 'tools/New-HybridNetPackage.ps1') -Arguments @(
+        $packageTool = Join-Path $repoRoot 'tools/New-HybridNetPackage.ps1'
+        $script:packageBuild = Invoke-FreshPwsh -File $packageTool -Arguments @(
             '-ModulePath', $moduleDir, '-RepositoryPath', $repository)
     }
 
@@ -57,8 +62,9 @@ $ErrorActionPreference = 'Stop'
 Register-PSResourceRepository -Name HybridNetPackageTest -Uri $Repository -Trusted
 try {
     # Install-PSResource (PSResourceGet 1.2.1) installs only into the CurrentUser or AllUsers
-    # scope; Save-PSResource -Path installs into a given folder.
-    $saved = Save-PSResource -Name HybridNet -Repository HybridNetPackageTest -TrustRepository -Path $InstallRoot -IncludeXml -PassThru -Quiet
+    # scope, so Save-PSResource -Path installs into the given folder instead.
+    $saved = Save-PSResource -Name HybridNet -Repository HybridNetPackageTest -TrustRepository `
+        -Path $InstallRoot -IncludeXml -PassThru -Quiet
 }
 finally {
     Unregister-PSResourceRepository -Name HybridNetPackageTest
@@ -80,7 +86,8 @@ Get-HybridBridge -Name hntnosuch -ErrorAction SilentlyContinue -ErrorVariable br
     $previousDataHome = $env:XDG_DATA_HOME
     $env:XDG_DATA_HOME = $dataHome
     try {
-        $script:install = Invoke-FreshPwsh -File $child -Arguments @('-Repository', $repository, '-InstallRoot', $installRoot)
+        $installArguments = @('-Repository', $repository, '-InstallRoot', $installRoot)
+        $script:install = Invoke-FreshPwsh -File $child -Arguments $installArguments
     }
     finally {
         $env:XDG_DATA_HOME = $previousDataHome
@@ -93,13 +100,18 @@ Get-HybridBridge -Name hntnosuch -ErrorAction SilentlyContinue -ErrorVariable br
     }
 
     $installedManifestPath = Join-Path $installRoot "HybridNet/$($builtManifest.ModuleVersion)/HybridNet.psd1"
-    $script:installedManifest = if (Test-Path $installedManifestPath) { Import-PowerShellDataFile $installedManifestPath } else { $null }
+    $script:installedManifest = $null
+    if (Test-Path $installedManifestPath) {
+        $script:installedManifest = Import-PowerShellDataFile $installedManifestPath
+    }
+
     $script:repositoryManifest = Import-PowerShellDataFile (Join-Path $repoRoot 'HybridNet.psd1')
 
     # The top section of CHANGELOG.md, as tools/New-HybridNetPackage.ps1 reads it.
     $changelog = Get-Content (Join-Path $repoRoot 'CHANGELOG.md')
-    $start = [array]::FindIndex([string[]]$changelog, [Predicate[string]] { param($line) $line -match '^## ' })
-    $end = [array]::FindIndex([string[]]$changelog, $start + 1, [Predicate[string]] { param($line) $line -match '^## ' })
+    $isHeading = [Predicate[string]] { param($line) $line -match '^## ' }
+    $start = [array]::FindIndex([string[]]$changelog, $isHeading)
+    $end = [array]::FindIndex([string[]]$changelog, $start + 1, $isHeading)
     if ($end -lt 0) {
         $end = $changelog.Count
     }

@@ -101,7 +101,6 @@ Describe 'Rollback of failed changes' -Tag 'Integration', 'Docker', 'Libvirt' -S
     }
 
     It 'undoes New-HybridBridge stopped with Ctrl+C' {
-        $before = Get-FullSnapshot
         $name = New-TestName
         $shell = [powershell]::Create()
         try {
@@ -115,15 +114,17 @@ Describe 'Rollback of failed changes' -Tag 'Integration', 'Docker', 'Libvirt' -S
             }
 
             $stopped = Measure-Command { $shell.Stop() }
-            $stopped.TotalSeconds | Should -BeLessThan 5
+            $stopped.TotalSeconds | Should -BeLessThan 1
             $async.IsCompleted | Should -BeTrue
         }
         finally {
             $shell.Dispose()
         }
 
-        $after = Get-FullSnapshot
-        $after.Host | Should -Be $before.Host
-        $after.Filter | Should -Be $before.Filter
+        # Only this bridge's traces are compared, so other work on the host cannot disturb the check.
+        Get-TestLinkNames | Should -Not -Contain $name
+        Get-TestLibvirtNetworks | Should -Not -Contain $name
+        Get-TestDockerNetworks | Should -Not -Contain $name
+        (& iptables -S) -join "`n" | Should -Not -Match $name
     }
 }

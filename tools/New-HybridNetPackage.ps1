@@ -15,7 +15,7 @@
     Prerelease label, when the manifest has one), so a package never carries the notes of
     another version.
 
-    Only the copy in the module folder is changed; HybridNet.psd1 in the repository keeps its
+    Only the copy in the module folder is changed, and HybridNet.psd1 in the repository keeps its
     placeholder. The module folder must contain LICENSE, which build.ps1 Build copies there.
 
     Run it in a fresh pwsh (build.ps1 Package does), so that no other copy of HybridNet or of
@@ -124,7 +124,8 @@ if (-not (Test-Path -LiteralPath $manifestPath)) {
 }
 
 if (-not (Test-Path -LiteralPath (Join-Path $ModulePath 'LICENSE'))) {
-    throw "$ModulePath has no LICENSE file. Build the module with build.ps1 Build, which copies LICENSE from the repository root."
+    throw "$ModulePath has no LICENSE file. Build the module with build.ps1 Build, which copies " +
+        'LICENSE from the repository root.'
 }
 
 $manifest = Test-ModuleManifest -Path $manifestPath
