@@ -5,13 +5,18 @@
 
 .DESCRIPTION
     Tasks:
-      Build  Compiles the module into out/HybridNet (HybridNet.dll at the root, the engine and
-             third-party libraries in out/HybridNet/dependencies).
-      Test   Build, then install and start the test lab (Docker, libvirt, QEMU), then run the
-             xunit unit tests and the Pester suites, and print one summary line.
-      Demo   Build, then create a hybrid bridge, a demo container and a demo VM, connect both,
-             print the connectivity table and remove everything again (unless -Keep).
-      Clean  Deletes out/ and every bin/ and obj/ folder.
+      Build    Compiles the module into out/HybridNet (HybridNet.dll at the root, the engine and
+               third-party libraries in out/HybridNet/dependencies).
+      Help     Build, then regenerate en-US/HybridNet.dll-Help.xml from docs/*.md and the built
+               cmdlets (tools/New-HybridNetHelp.ps1) and copy en-US into out/HybridNet/en-US.
+      Package  Build, check that the help matches docs/*.md and the cmdlets, then pack
+               out/HybridNet into out/repo/HybridNet.<version>.nupkg
+               (tools/New-HybridNetPackage.ps1).
+      Test     Build, then install and start the test lab (Docker, libvirt, QEMU), then run the
+               xunit unit tests and the Pester suites, and print one summary line.
+      Demo     Build, then create a hybrid bridge, a demo container and a demo VM, connect both,
+               print the connectivity table and remove everything again (unless -Keep).
+      Clean    Deletes out/ and every bin/ and obj/ folder.
     Run it as root on Debian: the Test and Demo tasks install missing packages with apt-get.
 
 .EXAMPLE
@@ -19,11 +24,14 @@
 
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test -Tag Unit
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Package
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Help', 'Test', 'Package', 'Demo', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -89,12 +97,39 @@ function Invoke-Build {
         Copy-Item -Recurse $helpSource $ModuleOut
     }
 
+    # The package ships the licence that the manifest's LicenseUri points to.
+    Copy-Item (Join-Path $RepoRoot 'LICENSE') $ModuleOut
+
     $stray = Get-ChildItem $ModuleOut -Filter '*.dll' | Where-Object Name -ne 'HybridNet.dll'
     if ($stray) {
         throw "Build layout error: third-party assemblies at the module root: $($stray.Name -join ', ')"
     }
 
     Write-Host "Module ready: $ModuleOut"
+}
+
+# Runs a script in a new pwsh: a binary module cannot be unloaded, so a script that imports
+# out/HybridNet must not share this process, which may have loaded an older build.
+function Invoke-FreshPwsh {
+    param([string] $Script, [string[]] $Arguments = @())
+
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $RepoRoot $Script) @Arguments
+}
+
+function Invoke-Help {
+    Invoke-Build
+    Invoke-FreshPwsh 'tools/New-HybridNetHelp.ps1' @('-ModulePath', (Join-Path $ModuleOut 'HybridNet.psd1'))
+    $moduleHelp = Join-Path $ModuleOut 'en-US'
+    New-Item -ItemType Directory -Force -Path $moduleHelp | Out-Null
+    Copy-Item -Path (Join-Path $RepoRoot 'en-US/*') -Destination $moduleHelp -Force
+    Write-Host "Help ready: $moduleHelp"
+}
+
+function Invoke-Package {
+    Invoke-Build
+    # A package must not ship help that disagrees with its cmdlets; the Help task fixes that.
+    Invoke-FreshPwsh 'tools/New-HybridNetHelp.ps1' @('-ModulePath', (Join-Path $ModuleOut 'HybridNet.psd1'), '-Check')
+    Invoke-FreshPwsh 'tools/New-HybridNetPackage.ps1' @('-ModulePath', $ModuleOut, '-RepositoryPath', (Join-Path $OutDir 'repo'))
 }
 
 function Initialize-Lab {
@@ -198,7 +233,9 @@ Push-Location $RepoRoot
 try {
     switch ($Task) {
         'Build' { Invoke-Build }
+        'Help' { Invoke-Help }
         'Test' { Invoke-Test }
+        'Package' { Invoke-Package }
         'Demo' { Invoke-Demo }
         'Clean' { Invoke-Clean }
     }

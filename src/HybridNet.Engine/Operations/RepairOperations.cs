@@ -80,6 +80,14 @@ public sealed class RepairOperations
 
         steps.AddRange(await PlugStepsAsync(definition, recreate, cancellationToken).ConfigureAwait(false));
 
+        var gateway = Addressing.Ipv4Subnet.Format(definition.Plan.Gateway) + "/"
+            + definition.Plan.Subnet.PrefixLength.ToString(CultureInfo.InvariantCulture);
+        if (active && link is not null && !link.IPv4Cidrs.Contains(gateway))
+        {
+            steps.Add(LinkStep(name, $"Put the gateway address {gateway} back on bridge {name}",
+                "addr", "add", gateway, "dev", name));
+        }
+
         if (link is not null && link.Mtu != definition.Mtu)
         {
             steps.Add(LinkStep(name, $"Set the MTU of bridge {name} back to {definition.Mtu}",
@@ -91,7 +99,8 @@ public sealed class RepairOperations
         {
             // A restarted network or a re-created Docker network rewrites FORWARD, so the chain
             // is written again whenever anything else was repaired.
-            steps.Add(bridges.FirewallStep(definition));
+            // No undo: taking the chain away again would leave the bridge worse off than before.
+            steps.Add(bridges.FirewallStep(definition) with { Undo = null });
         }
 
         var names = new NameService(_context);

@@ -104,7 +104,8 @@ public sealed partial class ConnectivityProber
 
         if (target.Address is null || !IPAddress.TryParse(target.Address, out var address))
         {
-            return Result(ProbeStatus.Inconclusive, null, $"{target.Name} has no IPv4 address on the bridge yet");
+            return Result(ProbeStatus.Inconclusive, null,
+                $"{target.Name} has no address of the probed family (IPv4, or IPv6 with -AddressFamily IPv6) on the bridge yet");
         }
 
         if (!source.Running)
