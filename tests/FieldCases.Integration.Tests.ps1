@@ -118,5 +118,16 @@ Describe 'Field cases' -Tag 'Integration', 'Docker', 'Libvirt', 'Slow' -Skip:(-n
             (& ip -j -4 addr show dev $bridgeName | ConvertFrom-Json).addr_info.local | Should -Contain $bridge.Gateway
             (& ip -j -4 route show dev $bridgeName | ConvertFrom-Json).dst | Should -Contain $bridge.Subnet
         }
+
+        It 'reports and repairs a lost gateway address' {
+            $prefix = $bridge.Subnet.Split('/')[1]
+            & ip addr del "$($bridge.Gateway)/$prefix" dev $bridgeName
+            (Get-HybridBridge -Name $bridgeName).Problems -join "`n" | Should -Match 'does not carry the gateway address'
+            $changes = @(Repair-HybridBridge -Name $bridgeName -Confirm:$false -ErrorAction Stop)
+            ($changes.Action -join "`n") | Should -Match 'gateway address'
+            (& ip -j -4 addr show dev $bridgeName | ConvertFrom-Json).addr_info.local | Should -Contain $bridge.Gateway
+            (Invoke-HybridLabGuestCommand -Name $vm -Path ping -ArgumentList '-c', '1', '-W', '2', $bridge.Gateway -TimeoutSec 30).ExitCode |
+                Should -Be 0
+        }
     }
 }
