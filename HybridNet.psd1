@@ -26,6 +26,7 @@
         'Get-HybridAddress'
         'Get-HybridHostNetwork'
         'Test-HybridConnectivity'
+        'Export-HybridTopology'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

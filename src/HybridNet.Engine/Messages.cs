@@ -169,6 +169,7 @@ public static partial class Messages
         "virsh" => "Install the libvirt client (apt-get install libvirt-clients).",
         "nsenter" => "Install util-linux (apt-get install util-linux).",
         "iptables" => "Install iptables (apt-get install iptables).",
+        "dot" => "Install Graphviz (apt-get install graphviz).",
         _ => $"Install the package that provides '{program}'.",
     };
 
