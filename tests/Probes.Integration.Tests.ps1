@@ -74,6 +74,16 @@ Describe 'Probe kinds' -Tag 'Integration', 'Docker', 'Libvirt' -Skip:(-not $labR
         $answer[0] | Should -BeTrue
     }
 
+    It 'lays results out as a matrix' {
+        $matrix = @(Test-HybridConnectivity -Bridge $bridgeName -AsMatrix)
+        $matrix.Count | Should -Be 1
+        $lines = $matrix[0] -split "`n"
+        $lines[0] | Should -Match 'source \\ target'
+        $lines[0] | Should -Match ([regex]::Escape("$server [Container]"))
+        ($lines | Where-Object { $_ -like 'host*' }) | Should -Match 'ok'
+        $lines[-1] | Should -Match '^\d+ Reachable'
+    }
+
     It 'returns false with -Quiet when a pair fails' {
         $rule = @('-s', $clientEndpoint.IPAddress, '-d', $serverEndpoint.IPAddress, '-j', 'DROP')
         & iptables -I "HYBRIDNET-$bridgeName" 1 @rule

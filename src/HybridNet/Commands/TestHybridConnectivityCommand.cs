@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -16,6 +17,7 @@ namespace HybridNet.Commands;
 [Cmdlet(VerbsDiagnostic.Test, "HybridConnectivity", DefaultParameterSetName = ByEndpoint)]
 [OutputType(typeof(HybridConnectivityResult))]
 [OutputType(typeof(bool))]
+[OutputType(typeof(string))]
 public sealed class TestHybridConnectivityCommand : HybridCmdlet
 {
     private const string ByEndpoint = "ByEndpoint";
@@ -73,6 +75,13 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
     [Parameter]
     public SwitchParameter Diagnose { get; set; }
 
+    /// <summary>
+    /// Writes one string, a source-by-target matrix of the results, instead of result objects;
+    /// coloured when the host supports virtual terminal sequences and NO_COLOR is not set.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AsMatrix { get; set; }
+
     /// <summary>Writes only $true when every probe is Reachable, otherwise $false.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -124,6 +133,19 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
             PathMtuLimit = PathMtu ? BridgeMtu(unique) : null,
         };
         var failed = new List<ProbeResult>();
+        var collected = new List<HybridConnectivityResult>();
+        void Emit(ProbeResult result)
+        {
+            if (AsMatrix)
+            {
+                collected.Add(TypeMapper.ToResult(result));
+            }
+            else if (!Quiet)
+            {
+                WriteObject(TypeMapper.ToResult(result));
+            }
+        }
+
         var total = ConnectivityProber.Pairs(endpoints, options.IncludeHost).Count;
         var allReachable = total > 0;
         ShowProgress("Testing hybrid connectivity", $"0 of {total} probes", 0);
@@ -135,20 +157,22 @@ public sealed class TestHybridConnectivityCommand : HybridCmdlet
             {
                 failed.Add(result);
             }
-            else if (!Quiet)
+            else
             {
-                WriteObject(TypeMapper.ToResult(result));
+                Emit(result);
             }
         }), ct));
 
         // Diagnoses run one at a time: each reads firewall counters around its own re-probe.
         foreach (var result in failed)
         {
-            var diagnosed = Run(ct => DiagnoseAsync(result, unique, options, ct));
-            if (!Quiet)
-            {
-                WriteObject(TypeMapper.ToResult(diagnosed));
-            }
+            Emit(Run(ct => DiagnoseAsync(result, unique, options, ct)));
+        }
+
+        if (AsMatrix && !Quiet)
+        {
+            var color = Host.UI.SupportsVirtualTerminal && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+            WriteObject(ConnectivityMatrix.Render(collected, color, showLatency: Count > 1));
         }
         if (Quiet)
         {
