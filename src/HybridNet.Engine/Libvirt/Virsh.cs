@@ -160,7 +160,31 @@ public sealed class Virsh
             .ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// When set, read-only calls (lists, XML dumps, states) are answered from the first result
+    /// for the rest of this instance's life. Only cmdlets that change nothing turn it on, since
+    /// a cached definition would hide their own changes.
+    /// </summary>
+    public bool CacheReads { get; set; }
+
+    private static readonly HashSet<string> ReadCommands = new(StringComparer.Ordinal)
+    {
+        "list", "dumpxml", "domstate", "net-list", "net-dumpxml", "net-info",
+    };
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CommandResult>> _reads = new(StringComparer.Ordinal);
+
     public Task<CommandResult> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        if (CacheReads && arguments.Length > 0 && ReadCommands.Contains(arguments[0]))
+        {
+            return _reads.GetOrAdd(string.Join('\u0001', arguments), _ => RunUncachedAsync(cancellationToken, arguments));
+        }
+
+        return RunUncachedAsync(cancellationToken, arguments);
+    }
+
+    private Task<CommandResult> RunUncachedAsync(CancellationToken cancellationToken, string[] arguments)
     {
         // virsh has no "--" to end its options, so a name that starts with '-' would be read as
         // one (net-dumpxml --help prints help and succeeds). Names never start with '-'.

@@ -36,4 +36,7 @@ public sealed record EndpointState(
 {
     /// <summary>Global IPv6 address on the bridge, when known.</summary>
     public string? IPv6Address { get; init; }
+
+    /// <summary>Host path of a container's /etc/hosts, which the name service rewrites.</summary>
+    public string? HostsPath { get; init; }
 }

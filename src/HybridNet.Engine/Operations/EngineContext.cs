@@ -35,13 +35,13 @@ public sealed class EngineContext : IDisposable
 {
     private readonly Lazy<DockerEngine> _docker;
 
-    public EngineContext(EngineSettings settings, IEngineLog log, ICommandRunner? runner = null)
+    public EngineContext(EngineSettings settings, IEngineLog log, ICommandRunner? runner = null, bool readOnly = false)
     {
         Settings = settings;
         Log = log;
         Runner = runner ?? new CliCommandRunner(log);
         Ip = new IpRoute2(Runner, settings.Timeout);
-        Virsh = new Virsh(Runner, settings.LibvirtUri, settings.Timeout);
+        Virsh = new Virsh(Runner, settings.LibvirtUri, settings.Timeout) { CacheReads = readOnly };
         Agent = new GuestAgent(Virsh);
         _docker = new Lazy<DockerEngine>(() => new DockerEngine(settings.DockerHost, settings.Timeout, log));
     }

@@ -136,6 +136,7 @@ public sealed class MemberOperations
             false)
         {
             IPv6Address = attachment?.IPv6Address,
+            HostsPath = container.HostsPath,
         };
     }
 

@@ -66,14 +66,13 @@ public sealed class NameService
 
         foreach (var member in members.Where(m => m.Kind == EndpointKind.Container && m.Running && m.Id is not null))
         {
-            var container = await _context.Docker.InspectContainerAsync(member.Id!, cancellationToken).ConfigureAwait(false);
-            if (container?.HostsPath is null || !File.Exists(container.HostsPath))
+            if (member.HostsPath is null || !File.Exists(member.HostsPath))
             {
                 continue;
             }
 
             var block = BuildBlock(bridge.Name, entries.Where(e => !e.Names[0].StartsWith(member.Name + ".", StringComparison.Ordinal)));
-            if (await WriteBlockAsync(container.HostsPath, bridge.Name, block, dryRun, cancellationToken).ConfigureAwait(false))
+            if (await WriteBlockAsync(member.HostsPath, bridge.Name, block, dryRun, cancellationToken).ConfigureAwait(false))
             {
                 changes.Add($"Write the names of bridge '{bridge.Name}' into /etc/hosts of container '{member.Name}'");
             }
@@ -190,15 +189,18 @@ public sealed class NameService
                 .ConfigureAwait(false);
         }
 
-        foreach (var missing in wanted.Where(w => !existing.ContainsKey(w.Key)))
+        var missing = wanted.Where(w => !existing.ContainsKey(w.Key)).ToList();
+        changes.AddRange(missing.Select(m => $"Add DNS record {m.Key} to '{bridge.Name}'"));
+        if (!dryRun)
         {
-            changes.Add($"Add DNS record {missing.Key} to '{bridge.Name}'");
-            if (dryRun)
-            {
-                continue;
-            }
-
-            await _context.Virsh.UpdateNetworkAsync(bridge.Name, "add-last", "dns-host", NetworkXml.DnsHostXml(missing.Value), active, cancellationToken)
+            // Each record is one virsh call, most of it process start-up; a few at a time
+            // (libvirt applies them one by one) keep a pipeline of many containers quick.
+            await Parallel.ForEachAsync(
+                    missing,
+                    new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                    async (record, ct) => await _context.Virsh.UpdateNetworkAsync(
+                            bridge.Name, "add-last", "dns-host", NetworkXml.DnsHostXml(record.Value), active, ct)
+                        .ConfigureAwait(false))
                 .ConfigureAwait(false);
         }
 

@@ -32,7 +32,8 @@ public abstract class HybridCmdlet : PSCmdlet
     internal CancellationToken Cancellation => _cancellation.Token;
 
     internal EngineContext Context =>
-        _context ??= new EngineContext(EngineSettings.FromEnvironment(TimeSpan.FromSeconds(TimeoutSec)), new PipelineLog(this));
+        _context ??= new EngineContext(
+            EngineSettings.FromEnvironment(TimeSpan.FromSeconds(TimeoutSec)), new PipelineLog(this), readOnly: !ChangesHost);
 
     /// <summary>True when the cmdlet changes the host, so it checks for CAP_NET_ADMIN first.</summary>
     internal virtual bool ChangesHost => false;
