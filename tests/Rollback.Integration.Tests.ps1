@@ -18,6 +18,10 @@ Describe 'Rollback of failed changes' -Tag 'Integration', 'Docker', 'Libvirt' -S
         New-HybridLabImage | Out-Null
         New-HybridLabGuestAsset | Out-Null
 
+        # Rules of other suites' bridges and of unnamed Docker networks (br-<id>) come and go with
+        # work that may run alongside; no command under test touches them.
+        $script:foreignRule = 'hnb|hnp|hns|hnlab|br-[0-9a-f]{12}'
+
         function Get-FullSnapshot {
             param([string] $Bridge, [string] $Domain, [string] $Container)
 
@@ -25,8 +29,8 @@ Describe 'Rollback of failed changes' -Tag 'Integration', 'Docker', 'Libvirt' -S
                 Host       = Get-HostSnapshot | ConvertTo-Json -Compress
                 # Sorted: dockerd re-inserts its own FORWARD jumps on every network change, which
                 # moves other rules without adding or removing any.
-                Filter     = (& iptables -S | Sort-Object) -join "`n"
-                Nat        = (& iptables -t nat -S | Sort-Object) -join "`n"
+                Filter     = (& iptables -S | Where-Object { $_ -notmatch $foreignRule } | Sort-Object) -join "`n"
+                Nat        = (& iptables -t nat -S | Where-Object { $_ -notmatch $foreignRule } | Sort-Object) -join "`n"
                 Network    = $Bridge ? ((& virsh -q -c qemu:///system net-dumpxml --inactive $Bridge) -join "`n") : ''
                 Live       = $Domain ? ((& virsh -q -c qemu:///system dumpxml $Domain) -join "`n" -replace "<target dev='vnet\d+'/>", '') : ''
                 Persistent = $Domain ? ((& virsh -q -c qemu:///system dumpxml --inactive $Domain) -join "`n") : ''

@@ -75,12 +75,16 @@ function Get-TestContainers {
     Snapshot of the host's networking objects, to prove a failed command changed nothing.
 #>
 function Get-HostSnapshot {
+    # Left out: container veths, which Docker adds and removes for any container on the host, and
+    # the objects of the other suites' prefixes (hnb, hnp, hns, hnlab), which may run alongside a
+    # developer's run. Everything a HybridNet command under test could create is kept.
+    $foreign = '^(veth|hnb|hnp|hns|hnlab)'
     [pscustomobject]@{
-        Links           = @(Get-TestLinkNames | Sort-Object)
-        LibvirtNetworks = @(Get-TestLibvirtNetworks | Sort-Object)
-        DockerNetworks  = @(Get-TestDockerNetworks | Sort-Object)
-        Domains         = @(Get-TestDomains | Sort-Object)
-        Containers      = @(Get-TestContainers | Sort-Object)
+        Links           = @(Get-TestLinkNames | Where-Object { $_ -notmatch $foreign } | Sort-Object)
+        LibvirtNetworks = @(Get-TestLibvirtNetworks | Where-Object { $_ -notmatch $foreign } | Sort-Object)
+        DockerNetworks  = @(Get-TestDockerNetworks | Where-Object { $_ -notmatch $foreign } | Sort-Object)
+        Domains         = @(Get-TestDomains | Where-Object { $_ -notmatch $foreign } | Sort-Object)
+        Containers      = @(Get-TestContainers | Where-Object { $_ -notmatch $foreign } | Sort-Object)
     }
 }
 
