@@ -152,8 +152,18 @@ public sealed class DockerEngine : IDisposable
         return networks.Select(ToInfo).ToList();
     }
 
+    /// <summary>When set, a network is inspected once per instance (read-only cmdlets only).</summary>
+    public bool CacheReads { get; set; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<DockerNetworkInfo?>> _networks = new(StringComparer.Ordinal);
+
     /// <summary>Returns the network with that name or id, or null when there is none.</summary>
-    public async Task<DockerNetworkInfo?> InspectNetworkAsync(string nameOrId, CancellationToken cancellationToken)
+    public Task<DockerNetworkInfo?> InspectNetworkAsync(string nameOrId, CancellationToken cancellationToken) =>
+        CacheReads
+            ? _networks.GetOrAdd(nameOrId, _ => InspectNetworkUncachedAsync(nameOrId, cancellationToken))
+            : InspectNetworkUncachedAsync(nameOrId, cancellationToken);
+
+    private async Task<DockerNetworkInfo?> InspectNetworkUncachedAsync(string nameOrId, CancellationToken cancellationToken)
     {
         try
         {

@@ -38,8 +38,23 @@ public sealed class IpRoute2
         _timeout = timeout;
     }
 
+    /// <summary>When set, the host's links are read once per instance (read-only cmdlets only).</summary>
+    public bool CacheReads { get; set; }
+
+    private Task<IReadOnlyList<LinkInfo>>? _hostLinks;
+
     /// <summary>Lists links with their IPv4 addresses, in the host's or a process's namespace.</summary>
-    public async Task<IReadOnlyList<LinkInfo>> GetLinksAsync(CancellationToken cancellationToken, int? namespacePid = null)
+    public Task<IReadOnlyList<LinkInfo>> GetLinksAsync(CancellationToken cancellationToken, int? namespacePid = null)
+    {
+        if (CacheReads && namespacePid is null)
+        {
+            return _hostLinks ??= GetLinksUncachedAsync(cancellationToken, null);
+        }
+
+        return GetLinksUncachedAsync(cancellationToken, namespacePid);
+    }
+
+    private async Task<IReadOnlyList<LinkInfo>> GetLinksUncachedAsync(CancellationToken cancellationToken, int? namespacePid)
     {
         var arguments = new List<string> { "-j", "-d", "addr", "show" };
         var result = namespacePid is { } pid

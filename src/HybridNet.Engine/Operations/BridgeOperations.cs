@@ -468,7 +468,9 @@ public sealed class BridgeOperations
             }
         }
 
-        var names = await new NameService(_context).SyncAsync(definition.Name, cancellationToken, dryRun: true).ConfigureAwait(false);
+        var names = await new NameService(_context)
+            .SyncAsync(definition.Name, cancellationToken, dryRun: true, definition, members)
+            .ConfigureAwait(false);
         problems.AddRange(names.Select(n => $"DNS entry missing or stale: {n}"));
         return problems;
     }

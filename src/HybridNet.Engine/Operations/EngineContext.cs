@@ -40,10 +40,10 @@ public sealed class EngineContext : IDisposable
         Settings = settings;
         Log = log;
         Runner = runner ?? new CliCommandRunner(log);
-        Ip = new IpRoute2(Runner, settings.Timeout);
+        Ip = new IpRoute2(Runner, settings.Timeout) { CacheReads = readOnly };
         Virsh = new Virsh(Runner, settings.LibvirtUri, settings.Timeout) { CacheReads = readOnly };
         Agent = new GuestAgent(Virsh);
-        _docker = new Lazy<DockerEngine>(() => new DockerEngine(settings.DockerHost, settings.Timeout, log));
+        _docker = new Lazy<DockerEngine>(() => new DockerEngine(settings.DockerHost, settings.Timeout, log) { CacheReads = readOnly });
     }
 
     public EngineSettings Settings { get; }

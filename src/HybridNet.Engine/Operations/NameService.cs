@@ -43,11 +43,18 @@ public sealed class NameService
     /// Brings the DNS host records and every running member container's hosts block in line with
     /// the bridge's current members. Returns a description of each change made.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SyncAsync(string bridgeName, CancellationToken cancellationToken, bool dryRun = false)
+    public async Task<IReadOnlyList<string>> SyncAsync(
+        string bridgeName,
+        CancellationToken cancellationToken,
+        bool dryRun = false,
+        BridgeDefinition? knownDefinition = null,
+        IReadOnlyList<EndpointState>? knownMembers = null)
     {
         var changes = new List<string>();
-        var bridge = await new BridgeOperations(_context).RequireDefinitionAsync(bridgeName, cancellationToken).ConfigureAwait(false);
-        var members = await new MemberOperations(_context).ListAsync(bridge, cancellationToken).ConfigureAwait(false);
+        var bridge = knownDefinition
+            ?? await new BridgeOperations(_context).RequireDefinitionAsync(bridgeName, cancellationToken).ConfigureAwait(false);
+        var members = knownMembers
+            ?? await new MemberOperations(_context).ListAsync(bridge, cancellationToken).ConfigureAwait(false);
         var domain = bridge.DnsDomain;
 
         var desiredRecords = members
