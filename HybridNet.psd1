@@ -26,6 +26,7 @@
         'Get-HybridAddress'
         'Get-HybridHostNetwork'
         'Test-HybridConnectivity'
+        'Measure-HybridPath'
         'Export-HybridTopology'
     )
     FunctionsToExport    = @()

@@ -14,10 +14,12 @@
                (tools/New-HybridNetPackage.ps1).
       Test     Build, then install and start the test lab (Docker, libvirt, QEMU), then run the
                xunit unit tests and the Pester suites, and print one summary line.
+      Bench    Build, then install and start the lab as Test does, then run
+               bench/Invoke-HybridBenchmark.ps1 in a fresh pwsh, which writes bench/RESULTS.md.
       Demo     Build, then create a hybrid bridge, a demo container and a demo VM, connect both,
                print the connectivity table and remove everything again (unless -Keep).
       Clean    Deletes out/ and every bin/ and obj/ folder.
-    Run it as root on Debian: the Test and Demo tasks install missing packages with apt-get.
+    Run it as root on Debian: the Test, Bench and Demo tasks install missing packages with apt-get.
 
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Demo
@@ -31,7 +33,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Help', 'Test', 'Package', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Help', 'Test', 'Package', 'Bench', 'Demo', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -210,6 +212,14 @@ function Invoke-Test {
     }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Initialize-Lab
+    Invoke-FreshPwsh 'bench/Invoke-HybridBenchmark.ps1' @(
+        '-ModulePath', (Join-Path $ModuleOut 'HybridNet.psd1'),
+        '-OutputPath', (Join-Path $RepoRoot 'bench/RESULTS.md'))
+}
+
 function Invoke-Demo {
     Invoke-Build
     Initialize-Lab
@@ -236,6 +246,7 @@ try {
         'Help' { Invoke-Help }
         'Test' { Invoke-Test }
         'Package' { Invoke-Package }
+        'Bench' { Invoke-Bench }
         'Demo' { Invoke-Demo }
         'Clean' { Invoke-Clean }
     }

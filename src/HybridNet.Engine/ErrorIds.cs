@@ -38,4 +38,6 @@ public static class ErrorIds
     public const string FirewallFailed = "FirewallFailed";
     public const string UnknownNetwork = "UnknownNetwork";
     public const string SettingNotChangeable = "SettingNotChangeable";
+    public const string EndpointNotReady = "EndpointNotReady";
+    public const string InvalidEndpointPair = "InvalidEndpointPair";
 }

@@ -197,6 +197,21 @@ public static partial class Messages
     public static string StateLockTimedOut(string bridge, TimeSpan waited) =>
         Format($"Another HybridNet command kept bridge '{bridge}' locked for {waited.TotalSeconds:0} s.");
 
+    public static string EndpointNotReady(string name, string reason) =>
+        $"The path to or from '{name}' cannot be measured: {reason}.";
+
+    public const string EndpointNotReadyAction =
+        "Start the member and wait until Get-HybridEndpoint shows its IPv4 address. A VM source also needs a running QEMU guest agent.";
+
+    public static string SameEndpoint(string name) =>
+        $"The source and the target are both '{name}', but a path needs two different endpoints.";
+
+    public static string UnpairedEndpoint(string name) =>
+        $"'{name}' was piped without a target: piped endpoints are measured in pairs, source first.";
+
+    public const string EndpointPairAction =
+        "Give two different endpoints with -Source and -Target, pipe them in pairs, or use -FromHost or -ToHost.";
+
     private static string FirstLine(string text)
     {
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
