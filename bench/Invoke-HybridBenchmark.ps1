@@ -26,6 +26,9 @@
 
     Every resource is named hnb<run id>, and subnets come from 10.254.10.0/24 to
     10.254.13.0/24. Everything the run created is removed at the end, also after a failure.
+    The report says whether the run shared the machine (others' containers and domains, sampled
+    every 5 s, and the machine's CPU time), and marks a benchmark INVALID when another process
+    restarted dockerd or libvirtd while it ran.
 
 .PARAMETER ModulePath
     Manifest of the module under test.
@@ -34,13 +37,16 @@
     Markdown report to write.
 
 .PARAMETER AttachCount
-    Number of running containers attached in benchmark 1.
+    Number of running containers attached in benchmark 1. With the two data-path containers they
+    must fit the 64 addresses of the bridge's container pool.
 
 .PARAMETER ReachabilityCount
-    Number of endpoints in benchmark 2. The run probes n * (n - 1) ordered pairs.
+    Number of endpoints in benchmark 2, at most -AttachCount. The run probes n * (n - 1) ordered
+    pairs.
 
 .PARAMETER Rounds
-    Repetitions of each timed measurement. The report uses the median.
+    Repetitions of benchmark 1, of the Test-HybridConnectivity runs of benchmark 2 and of the
+    container-to-VM paths of benchmark 4. The report uses the median.
 
 .PARAMETER ImportSamples
     Fresh pwsh processes in benchmark 3.
@@ -723,8 +729,76 @@ function Get-ReportText {
         $lines.Add("**Benchmark $key is not valid:** another process restarted dockerd or libvirtd while it ran ($($Disturbed[$key])).")
     }
 
+    Add-MissSection -Lines $lines -Results $Results -Format $f
     Add-DetailSections -Lines $lines -Results $Results -Format $f
     return $lines -join "`n"
+}
+
+function Add-MissSection {
+    # States each missed target in words, with the numbers behind it.
+    param($Lines, $Results, $Format)
+
+    $f = $Format
+    $misses = [System.Collections.Generic.List[string]]::new()
+    if ($Results.Contains('Attach')) {
+        $a = $Results.Attach
+        $perContainer = & $f (1000 * $a.HybridNet / $AttachCount) 0
+        if ($a.CliRatio -gt 0.4) {
+            $misses.Add("1a: Connect-HybridContainer took $(& $f $a.HybridNet) s for $AttachCount containers ($perContainer ms each), $(& $f $a.CliRatio 2) times the CLI loop's $(& $f $a.CliLoop) s. The target allows $(& $f (0.4 * $a.CliLoop)) s. The sequential raw API loop ($(& $f $a.ApiLoop) s) and the API with 8 requests in flight ($(& $f $a.ApiBatches) s) did not meet it either.")
+        }
+
+        if ($a.ApiRatio -gt 1.2) {
+            $misses.Add("1b: Connect-HybridContainer took $(& $f $a.ApiRatio 2) times the raw API loop's $(& $f $a.ApiLoop) s. The target allows $(& $f (1.2 * $a.ApiLoop)) s. The profile under Details shows where the time per container goes.")
+        }
+    }
+
+    if ($Results.Contains('Reachability')) {
+        foreach ($case in $Results.Reachability) {
+            if ($case.Speedup -lt 20 -or $case.HybridNet.MedianSeconds -ge 4) {
+                $misses.Add("2 ($($case.Label)): Test-HybridConnectivity took $(& $f $case.HybridNet.MedianSeconds) s (median) for $($case.Pairs) probes, $(& $f $case.Speedup 1) times faster than the exec loop's $(& $f $case.Loop.Seconds 1) s. The target is at least 20 times faster and under 4 s.")
+            }
+        }
+
+        $peak = $Results.Reachability[0].HybridNet.PeakWorkingSetBytes
+        if ($peak -ge 300e6) {
+            $misses.Add("5: the pwsh that ran benchmark 2 peaked at $(& $f ($peak / 1e6) 1) MB, over the 300 MB target.")
+        }
+    }
+
+    if ($Results.Contains('ModuleLoad')) {
+        $m = $Results.ModuleLoad
+        if ($m.ImportMedian -ge 0.3) {
+            $misses.Add("3a: Import-Module took $(& $f $m.ImportMedian 3) s (median), over the 0.3 s target.")
+        }
+
+        if ($m.FirstMedian -ge 0.3) {
+            $misses.Add("3b: the first Get-HybridBridge in a fresh process took $(& $f $m.FirstMedian 3) s (median) for $($m.BridgeCount) bridges, $(& $f ($m.FirstMedian / 0.3) 1) times the 0.3 s target. The second call took $(& $f $m.SecondMedian 3) s. The profile under Details lists the external commands per call.")
+        }
+    }
+
+    if ($Results.Contains('DataPath')) {
+        $d = $Results.DataPath
+        foreach ($check in @(
+                @{ Id = '4a'; What = 'round trip (10 % trimmed mean)'; Ratio = $d.LatencyRatio; Hybrid = "$(& $f $d.Containers.Hybrid.TrimmedMs 4) ms"; Plain = "$(& $f $d.Containers.Plain.TrimmedMs 4) ms"; Lower = 'shorter'; Higher = 'longer' }
+                @{ Id = '4b'; What = 'TCP throughput (median)'; Ratio = $d.ThroughputRatio; Hybrid = "$(& $f $d.Containers.Hybrid.Mbps 0) Mbit/s"; Plain = "$(& $f $d.Containers.Plain.Mbps 0) Mbit/s"; Lower = 'lower'; Higher = 'higher' }
+            )) {
+            if ([math]::Abs($check.Ratio - 1) -gt 0.05) {
+                $direction = if ($check.Ratio -lt 1) { $check.Lower } else { $check.Higher }
+                $misses.Add("$($check.Id): the hybrid bridge's $($check.What) was $(& $f ([math]::Abs($check.Ratio - 1) * 100) 1) % $direction than the plain Docker bridge's ($($check.Hybrid) against $($check.Plain)), outside the 5 % band, which the target sets in both directions.")
+            }
+        }
+    }
+
+    if ($misses.Count -eq 0) {
+        return
+    }
+
+    $Lines.Add('')
+    $Lines.Add('## Missed targets')
+    $Lines.Add('')
+    foreach ($miss in $misses) {
+        $Lines.Add("- $miss")
+    }
 }
 
 function Add-ProfileTable {
