@@ -9,9 +9,9 @@ namespace HybridNet.Engine.Host;
 
 /// <summary>
 /// Runs code inside another network namespace without any tool in it. A fresh thread joins
-/// the namespace with setns(2), which changes only that thread; sockets it opens stay in that
-/// namespace for their whole life. This is how probes start from a container's own network
-/// stack even when the image has no ping binary.
+/// the namespace with setns(2), which changes only that thread. Sockets it opens stay in that
+/// namespace for their whole life, so probes start from a container's own network stack even
+/// when the image has no ping binary.
 /// </summary>
 public static class NetworkNamespace
 {

@@ -7,7 +7,7 @@ namespace HybridNet.Engine.Operations;
 /// <summary>
 /// One change to the host: what it touches, what it does in words, the exact command or API
 /// call, how to apply it and how to take it back. Cmdlets ask ShouldProcess once per step, so
-/// -WhatIf lists every step and -Confirm asks for each; a failed step undoes the finished ones.
+/// -WhatIf lists every step and -Confirm prompts for each. A failed step undoes the finished ones.
 /// </summary>
 public sealed record ChangeStep(
     string Target,

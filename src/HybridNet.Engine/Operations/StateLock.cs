@@ -8,7 +8,7 @@ namespace HybridNet.Engine.Operations;
 /// <summary>
 /// Serialises changes to one hybrid bridge across threads and processes. .NET on Linux backs
 /// FileShare.None with an exclusive flock(2), so parallel runspaces and separate pwsh processes
-/// wait for each other; the kernel drops the lock if the holder dies.
+/// wait for each other. The kernel drops the lock if the holder dies.
 /// </summary>
 public sealed class StateLock : IDisposable
 {
