@@ -358,36 +358,91 @@ function New-BenchContainer {
 
 <#
 .SYNOPSIS
+    Waits until dockerd and libvirtd respond, because another process may be restarting them.
+    Returns $false when they do not respond within -TimeoutSec. Starts and restarts nothing.
+#>
+function Wait-BenchDaemons {
+    param([int] $TimeoutSec = 180)
+
+    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSec)
+    while ($true) {
+        & docker version --format '{{.Server.Version}}' *> $null
+        $dockerResponds = $LASTEXITCODE -eq 0
+        & virsh -q -c $script:LibvirtUri version *> $null
+        $libvirtResponds = $LASTEXITCODE -eq 0
+        if ($dockerResponds -and $libvirtResponds) {
+            return $true
+        }
+
+        if ([datetime]::UtcNow -gt $deadline) {
+            return $false
+        }
+
+        Start-Sleep -Seconds 2
+    }
+}
+
+<#
+.SYNOPSIS
     Removes every benchmark resource whose name starts with the run id, or, without -RunId,
     every one left by any earlier run: containers, lab domains, hybrid bridges, plain Docker
-    networks, the guests' console logs and HybridNet's lock files of the bridges.
+    networks, the guests' console logs and HybridNet's lock files of the bridges. Each removal
+    runs even when an earlier one failed, and the function returns a line per failure.
 #>
 function Remove-BenchResources {
     param([string] $RunId)
 
+    $problems = [System.Collections.Generic.List[string]]::new()
+    if (-not (Wait-BenchDaemons)) {
+        $problems.Add('dockerd or libvirtd did not respond within 180 s')
+    }
+
     $pattern = if ($RunId) { '^' + [regex]::Escape($RunId) } else { $script:ResourcePattern }
-    $containers = @(& docker ps -a --format '{{.Names}}' | Where-Object { $_ -match $pattern })
-    if ($containers.Count -gt 0) {
-        & docker rm -f @containers *> $null
+    $attempt = {
+        param([string] $What, [scriptblock] $Action)
+
+        try {
+            & $Action
+        }
+        catch {
+            $problems.Add("${What}: $($_.Exception.Message)")
+        }
+    }
+
+    & $attempt 'containers' {
+        $containers = @(& docker ps -a --format '{{.Names}}' | Where-Object { $_ -match $pattern })
+        if ($containers.Count -gt 0) {
+            Invoke-BenchNative docker (@('rm', '-f') + $containers) | Out-Null
+        }
     }
 
     foreach ($domain in @(& virsh -q -c $script:LibvirtUri list --all --name | Where-Object { $_ -match $pattern })) {
-        Remove-HybridLabVM -Name $domain -Confirm:$false
-        Remove-Item -LiteralPath "/var/log/hybridnet-lab/$domain.console.log" -Force -ErrorAction Ignore
+        & $attempt "domain $domain" {
+            Remove-HybridLabVM -Name $domain -Confirm:$false
+            Remove-Item -LiteralPath "/var/log/hybridnet-lab/$domain.console.log" -Force -ErrorAction Ignore
+        }
     }
 
     foreach ($bridge in @(Get-HybridBridge -ErrorAction SilentlyContinue | Where-Object { $_.Name -match $pattern })) {
-        $bridge | Remove-HybridBridge -Force -Confirm:$false
+        & $attempt "bridge $($bridge.Name)" {
+            $bridge | Remove-HybridBridge -Force -Confirm:$false -ErrorAction Stop
+        }
     }
 
     foreach ($network in @(& docker network ls --format '{{.Name}}' | Where-Object { $_ -match $pattern })) {
-        & docker network rm $network *> $null
+        & $attempt "network $network" {
+            Invoke-BenchNative docker @('network', 'rm', $network) | Out-Null
+        }
     }
 
     # HybridNet keeps one lock file per bridge name (StateLock.Directory) after the bridge is gone.
-    Get-ChildItem -Path '/run/hybridnet/locks' -Filter '*.lock' -ErrorAction Ignore |
-        Where-Object { $_.BaseName -match $pattern } |
-        Remove-Item -Force
+    & $attempt 'lock files' {
+        Get-ChildItem -Path '/run/hybridnet/locks' -Filter '*.lock' -ErrorAction Ignore |
+            Where-Object { $_.BaseName -match $pattern } |
+            Remove-Item -Force
+    }
+
+    return $problems.ToArray()
 }
 
 Export-ModuleMember -Function *

@@ -662,7 +662,7 @@ function Get-ReportText {
     $ownTicks = $CpuAfter.OwnTicks - $CpuBefore.OwnTicks
     $cpu = "During the run the machine's CPUs were busy $(& $f (100 * $busyTicks / $totalTicks) 0) % of the time, $(& $f ($busyTicks / 100) 0) CPU-seconds in all. This benchmark's pwsh and the programs it waited for (docker CLI, virsh, child pwsh) used $(& $f ($ownTicks / 100) 0) of them. The rest went to dockerd, libvirtd, QEMU and the kernel on behalf of this run and to other users' work, which /proc/stat does not tell apart. Load average (1, 5, 15 min): $($CpuBefore.LoadAverage) at the start, $($CpuAfter.LoadAverage) at the end."
     if ($Others.SamplesWithOthers -gt 0 -or $Disturbed.Count -gt 0) {
-        $lines.Add("**The run shared the machine** ($($Machine['Logical cores']) cores) with other users' tests. A sampler listing running containers and domains every 5 s saw others' in $($Others.SamplesWithOthers) of $($Others.Samples) samples: up to $($Others.MaxContainers) containers and $($Others.MaxDomains) domains at once, $($Others.DistinctOthers) different ones in all. Timings are therefore noisier than on an idle machine.")
+        $lines.Add("**The run shared the machine** ($($Machine['Logical cores']) cores) with other users' tests. A sampler listing running containers and domains every 5 s saw others' in $($Others.SamplesWithOthers) of $($Others.Samples) samples, with at most $($Others.MaxContainers) container(s) and $($Others.MaxDomains) domain(s) at once and $($Others.DistinctOthers) different ones in all. Timings are therefore noisier than on an idle machine.")
     }
     else {
         $lines.Add("A sampler listing running containers and domains every 5 s saw none of other users' in $($Others.Samples) samples. Other work outside Docker and libvirt cannot be seen from here.")
@@ -942,6 +942,10 @@ function Add-DetailSections {
 
 #endregion
 
+if (-not (Wait-BenchDaemons)) {
+    throw 'dockerd or libvirtd did not respond within 180 s. Start the lab with build.ps1 Bench or Start-HybridLabDaemon.'
+}
+
 $machine = Get-BenchMachine
 $cpuBefore = Get-BenchCpuCounters
 $sampler = Start-BenchForeignSampler
@@ -949,7 +953,11 @@ $results = [ordered]@{}
 $failures = @()
 $disturbed = [ordered]@{}
 Write-Step "Benchmark run ${RunId}: removing leftovers of earlier runs"
-Remove-BenchResources
+foreach ($problem in @(Remove-BenchResources)) {
+    Write-Warning "Leftover of an earlier run not removed: $problem"
+}
+
+$leftovers = @()
 try {
     Initialize-BenchLab
     foreach ($benchmark in @(
@@ -958,6 +966,10 @@ try {
             @{ Key = 'Reachability'; Action = { Invoke-ReachabilityBenchmark } }
             @{ Key = 'DataPath'; Action = { Invoke-DataPathBenchmark } }
         )) {
+        if (-not (Wait-BenchDaemons)) {
+            Write-Warning 'dockerd or libvirtd did not respond within 180 s.'
+        }
+
         $daemonsBefore = Get-BenchDaemonIdentity
         try {
             $results[$benchmark.Key] = & $benchmark.Action
@@ -981,13 +993,16 @@ catch {
 finally {
     $cpuAfter = Get-BenchCpuCounters
     $others = Stop-BenchForeignSampler -Job $sampler
+    $report = Get-ReportText -Machine $machine -CpuBefore $cpuBefore -CpuAfter $cpuAfter -Others $others -Results $results -Failures $failures -Disturbed $disturbed
+    Set-Content -Path $OutputPath -Value $report -Encoding utf8NoBOM
+    Write-Step "Report written to $OutputPath"
     Write-Step "Removing the resources of run $RunId"
-    Remove-BenchResources -RunId $RunId
+    $leftovers = @(Remove-BenchResources -RunId $RunId)
+    foreach ($problem in $leftovers) {
+        Write-Warning "Not removed: $problem"
+    }
 }
 
-$report = Get-ReportText -Machine $machine -CpuBefore $cpuBefore -CpuAfter $cpuAfter -Others $others -Results $results -Failures $failures -Disturbed $disturbed
-Set-Content -Path $OutputPath -Value $report -Encoding utf8NoBOM
-Write-Step "Report written to $OutputPath"
-if ($failures.Count -gt 0) {
+if ($failures.Count -gt 0 -or $leftovers.Count -gt 0) {
     exit 1
 }
