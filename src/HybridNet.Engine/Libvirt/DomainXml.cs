@@ -58,7 +58,7 @@ public static class DomainXml
 
     /// <summary>
     /// Builds a virtio interface on a libvirt network with a fixed MAC address. The MAC is chosen
-    /// before the attach so the DHCP reservation can exist before the guest asks for a lease.
+    /// before the attach so the DHCP reservation can exist before the guest requests a lease.
     /// </summary>
     public static string BuildNetworkInterface(string network, string macAddress) =>
         new XElement("interface",

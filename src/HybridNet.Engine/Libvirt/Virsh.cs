@@ -37,7 +37,7 @@ public sealed class Virsh
     public string CommandLine(params string[] arguments) =>
         CliCommandRunner.FormatCommandLine("virsh", Arguments(arguments));
 
-    /// <summary>Fails with LibvirtUnreachable unless the daemon answers.</summary>
+    /// <summary>Fails with LibvirtUnreachable unless the daemon responds.</summary>
     public async Task EnsureReachableAsync(CancellationToken cancellationToken)
     {
         await RunCheckedAsync(cancellationToken, "uri").ConfigureAwait(false);
@@ -161,7 +161,7 @@ public sealed class Virsh
     }
 
     /// <summary>
-    /// When set, read-only calls (lists, XML dumps, states) are answered from the first result
+    /// When set, read-only calls (lists, XML dumps, states) are served from the first result
     /// for the rest of this instance's life. Only cmdlets that change nothing turn it on, since
     /// a cached definition would hide their own changes.
     /// </summary>

@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace HybridNet.Engine;
 
-/// <summary>Who or what holds an address on a hybrid bridge.</summary>
+/// <summary>Kind of holder of an address on a hybrid bridge.</summary>
 public enum AddressHolderKind
 {
     VM,

@@ -80,7 +80,7 @@ public sealed class AddressInventory
 
     /// <summary>
     /// Merges facts per address. The holder comes from the most specific source (a Docker
-    /// endpoint or a reservation names the member; the neighbour table only knows a MAC).
+    /// endpoint or a reservation names the member; the neighbour table only has a MAC).
     /// </summary>
     public static IReadOnlyList<AddressRecord> Merge(IEnumerable<Fact> facts)
     {
@@ -105,7 +105,7 @@ public sealed class AddressInventory
     }
 
     /// <summary>
-    /// Checks whether anything answers for an address on the bridge right now: one ICMP echo
+    /// Checks whether anything responds for an address on the bridge right now: one ICMP echo
     /// from the host makes the kernel resolve the address by ARP, and an entry with a link-layer
     /// address in the neighbour table afterwards means a host holds it, even one whose firewall
     /// drops the echo.

@@ -28,7 +28,7 @@ public static class AddressRules
 
     /// <summary>
     /// Fails unless the address lies in the bridge's subnet outside the other allocator's pool
-    /// and nobody holds it yet.
+    /// and no member or neighbour uses it yet.
     /// </summary>
     public static async Task EnsureUsableAsync(
         MemberOperations members, BridgeDefinition bridge, uint address, EndpointKind kind, CancellationToken cancellationToken)

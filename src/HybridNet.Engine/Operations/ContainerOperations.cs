@@ -34,7 +34,7 @@ public sealed class ContainerOperations
         var requested = AddressRules.ParseOptional(ipAddress);
         await _context.Docker.EnsureReachableAsync(cancellationToken).ConfigureAwait(false);
 
-        // An explicit address is checked against the reservations as they are now; an automatic
+        // An explicit address is checked against the reservations as they are now. An automatic
         // one comes from Docker's IPAM, so the definition read earlier in this pipeline will do.
         var bridge = requested is null
             ? await _context.GetDefinitionOnceAsync(bridgeName, ct => _bridges.RequireDefinitionAsync(bridgeName, ct), cancellationToken)

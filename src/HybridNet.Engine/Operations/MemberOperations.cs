@@ -143,7 +143,7 @@ public sealed class MemberOperations
     /// <summary>
     /// Returns a description of the holder of an address on the bridge, or null when the address is free. Checks every
     /// source of <see cref="AddressInventory"/>, then probes the segment live, so a host with a
-    /// static address that no allocator knows about is found too.
+    /// static address that no allocator records is found too.
     /// </summary>
     public async Task<string?> FindHolderAsync(BridgeDefinition bridge, uint address, CancellationToken cancellationToken)
     {

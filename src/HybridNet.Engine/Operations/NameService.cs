@@ -200,8 +200,8 @@ public sealed class NameService
         changes.AddRange(missing.Select(m => $"Add DNS record {m.Key} to '{bridge.Name}'"));
         if (!dryRun)
         {
-            // Each record is one virsh call, most of it process start-up; a few at a time
-            // (libvirt applies them one by one) keep a pipeline of many containers quick.
+            // Each record is one virsh call, most of it process start-up. Running a few at a time
+            // keeps a pipeline of many containers quick, while libvirt still applies them in turn.
             await Parallel.ForEachAsync(
                     missing,
                     new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },

@@ -1,6 +1,6 @@
 namespace HybridNet;
 
-/// <summary>Who or what holds an address on a hybrid bridge.</summary>
+/// <summary>Kind of holder of an address on a hybrid bridge.</summary>
 public enum HybridAddressHolderKind
 {
     VM,

@@ -6,7 +6,7 @@ public enum HybridProbeStatus
     Reachable,
     Unreachable,
 
-    /// <summary>The probe could not run; <see cref="HybridConnectivityResult.Detail"/> says why.</summary>
+    /// <summary>The probe could not run; <see cref="HybridConnectivityResult.Detail"/> gives the reason.</summary>
     Inconclusive,
 }
 
